@@ -1,0 +1,34 @@
+/** The one base error of grantguard: sets `name` from the subclass and keeps `cause`. */
+export class GrantGuardError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A setting is missing or malformed; start-up stops with the setting's name. */
+export class ConfigError extends GrantGuardError {}
+
+/** A policy file cannot be loaded: carries the file, line and policy id for the author. */
+export class PolicyValidationError extends GrantGuardError {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly policyId: string | undefined,
+    readonly detail: string,
+  ) {
+    super(`${file}${line === undefined ? "" : `:${line}`}${policyId ? ` [${policyId}]` : ""}: ${detail}`);
+  }
+}
+
+/** A tenant snapshot file does not follow the format. */
+export class SnapshotError extends GrantGuardError {}
+
+/** Gives a short, single-line description of any thrown value. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    return typeof status === "number" ? `${error.name} (HTTP ${status}): ${error.message}` : `${error.name}: ${error.message}`;
+  }
+  return String(error);
+}

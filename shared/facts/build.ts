@@ -1,0 +1,177 @@
+import { FACT_CATALOGUE, FACT_VARIABLES, type FactType, type FactVariable } from "./catalogue.js";
+import { parseScope } from "./scope.js";
+import { rolePrivilege, type RolePrivilege } from "./privilege.js";
+import { roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../model/access.js";
+import type { GrantedBy } from "../model/event.js";
+
+type Catalogue = typeof FACT_CATALOGUE;
+type ValueOf<T extends FactType> = T extends "string" ? string : T extends "bool" ? boolean : T extends "list<string>" ? readonly string[] : string | boolean | null;
+
+/** The facts of one variable, typed from the catalogue so builder and documentation cannot drift. */
+export type FactsOf<V extends FactVariable> = { readonly [K in keyof Catalogue[V]]: Catalogue[V][K] extends { type: infer T extends FactType } ? ValueOf<T> : never };
+
+/** Everything a condition sees about one assignment. */
+export type Facts = { readonly [V in FactVariable]: FactsOf<V> };
+
+/** One class per variable, so the CEL environment can type-check conditions against the catalogue. */
+export const FACT_CLASSES = Object.fromEntries(
+  FACT_VARIABLES.map((variable) => {
+    const cls = class {
+      constructor(init: object) {
+        Object.assign(this, init);
+      }
+    };
+    Object.defineProperty(cls, "name", { value: celTypeName(variable) });
+    return [variable, cls];
+  }),
+) as Record<FactVariable, new (init: object) => object>;
+
+/** The CEL type name of a fact variable (assignment → Assignment). */
+export function celTypeName(variable: FactVariable): string {
+  return variable[0]!.toUpperCase() + variable.slice(1);
+}
+
+/** What the facts builder needs about one assignment. */
+export interface FactInputs {
+  readonly assignment: RoleAssignment;
+  readonly role: RoleDefinition;
+  /** null when Microsoft Graph does not know the principal (deleted identity). */
+  readonly principal: Principal | null;
+  readonly grantedBy: GrantedBy | null;
+  /** The tenant being governed, to tell external principals from our own. */
+  readonly tenantId: string | null;
+}
+
+const privilegeCache = new WeakMap<RoleDefinition, RolePrivilege>();
+
+/** Computes (and caches per role definition object) what a role can do. */
+export function privilegeOf(role: RoleDefinition): RolePrivilege {
+  let privilege = privilegeCache.get(role);
+  if (!privilege) {
+    privilege = rolePrivilege(role.permissions);
+    privilegeCache.set(role, privilege);
+  }
+  return privilege;
+}
+
+/** Builds the plain facts about one assignment; absent values are null, never missing. */
+export function buildFacts(inputs: FactInputs): Facts {
+  const { assignment: a, role, principal, grantedBy, tenantId } = inputs;
+  const scope = parseScope(a.scope);
+  const privilege = privilegeOf(role);
+  const flat = (key: "actions" | "notActions" | "dataActions" | "notDataActions") => role.permissions.flatMap((p) => p[key]);
+  return {
+    assignment: {
+      id: a.id,
+      name: a.name,
+      roleDefinitionId: a.roleDefinitionId,
+      principalId: a.principalId,
+      principalType: a.principalType,
+      condition: a.condition,
+      conditionVersion: a.conditionVersion,
+      hasCondition: a.condition !== null && a.condition.trim() !== "",
+      description: a.description,
+      createdOn: a.createdOn,
+      createdBy: a.createdBy,
+    },
+    scope: {
+      id: scope.id,
+      level: scope.level,
+      managementGroup: scope.managementGroup,
+      subscriptionId: scope.subscriptionId,
+      resourceGroup: scope.resourceGroup,
+      resourceType: scope.resourceType,
+    },
+    role: {
+      id: role.id,
+      guid: roleDefinitionGuid(role.id),
+      name: role.roleName,
+      type: role.roleType,
+      builtIn: role.roleType === "BuiltInRole",
+      custom: role.roleType === "CustomRole",
+      actions: flat("actions"),
+      notActions: flat("notActions"),
+      dataActions: flat("dataActions"),
+      notDataActions: flat("notDataActions"),
+      canWriteRoleAssignments: privilege.canWriteRoleAssignments,
+      canWriteRoleDefinitions: privilege.canWriteRoleDefinitions,
+      canElevateAccess: privilege.canElevateAccess,
+      canWriteAnyResource: privilege.canWriteAnyResource,
+      hasWildcardActions: privilege.hasWildcardActions,
+      hasWildcardDataActions: privilege.hasWildcardDataActions,
+      privileged: privilege.privileged,
+      privilegedActions: privilege.privilegedActions,
+    },
+    principal: principalFacts(a.principalId, principal, tenantId),
+    grantedBy: {
+      objectId: grantedBy?.objectId ?? null,
+      upn: grantedBy?.upn ?? null,
+      name: grantedBy?.name ?? null,
+      appId: grantedBy?.appId ?? null,
+      ipAddress: grantedBy?.ipAddress ?? null,
+      identityType: grantedBy?.identityType ?? null,
+    },
+  };
+}
+
+function principalFacts(id: string, principal: Principal | null, tenantId: string | null): FactsOf<"principal"> {
+  const base = {
+    id,
+    exists: principal !== null,
+    displayName: principal?.displayName ?? null,
+    userPrincipalName: null,
+    guest: false,
+    enabled: null,
+    disabled: false,
+    servicePrincipalType: null,
+    managedIdentityType: null,
+    appId: null,
+    external: false,
+    hasPasswordCredentials: false,
+  };
+  if (principal === null) return { ...base, kind: "unknown" };
+  switch (principal["@odata.type"]) {
+    case "#microsoft.graph.user": {
+      const upn = principal.userPrincipalName;
+      const guest = principal.userType === "Guest" || (upn?.includes("#EXT#") ?? false);
+      return {
+        ...base,
+        kind: guest ? "guest" : "user",
+        userPrincipalName: upn,
+        guest,
+        external: guest,
+        enabled: principal.accountEnabled,
+        disabled: principal.accountEnabled === false,
+      };
+    }
+    case "#microsoft.graph.group":
+      return { ...base, kind: "group" };
+    case "#microsoft.graph.servicePrincipal": {
+      const managed = principal.servicePrincipalType === "ManagedIdentity";
+      const explicit = principal.alternativeNames.some((n) => n.toLowerCase() === "isexplicit=true");
+      const owner = principal.appOwnerOrganizationId;
+      return {
+        ...base,
+        kind: managed ? "managedIdentity" : "servicePrincipal",
+        servicePrincipalType: principal.servicePrincipalType,
+        managedIdentityType: managed ? (explicit ? "userAssigned" : "systemAssigned") : null,
+        appId: principal.appId,
+        enabled: principal.accountEnabled,
+        disabled: principal.accountEnabled === false,
+        external: !managed && owner !== null && tenantId !== null && owner.toLowerCase() !== tenantId.toLowerCase(),
+        hasPasswordCredentials: principal.passwordCredentials.length > 0,
+      };
+    }
+  }
+}
+
+/** Wraps plain facts in the typed classes the CEL environment expects. */
+export function toCelContext(facts: Facts): Record<FactVariable, object> {
+  return {
+    assignment: new FACT_CLASSES.assignment(facts.assignment),
+    scope: new FACT_CLASSES.scope(facts.scope),
+    role: new FACT_CLASSES.role(facts.role),
+    principal: new FACT_CLASSES.principal(facts.principal),
+    grantedBy: new FACT_CLASSES.grantedBy(facts.grantedBy),
+  };
+}

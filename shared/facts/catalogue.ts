@@ -1,0 +1,82 @@
+// The documented facts a policy condition can read. This catalogue is the single source for
+// the CEL type environment (unknown names fail at load) and for the policy authors' reference.
+
+/** A CEL type as a condition sees it; "dyn" marks a value that may be null. */
+export type FactType = "string" | "bool" | "list<string>" | "dyn";
+
+/** One readable fact: its CEL type, what it means, and an example value. */
+export interface FactSpec {
+  readonly type: FactType;
+  readonly description: string;
+  readonly example: unknown;
+}
+
+export const FACT_CATALOGUE = {
+  assignment: {
+    id: { type: "string", description: "Full ARM id of the role assignment.", example: "/subscriptions/1b6e…/providers/Microsoft.Authorization/roleAssignments/0f5c…" },
+    name: { type: "string", description: "The assignment's name (a GUID).", example: "0f5c2a1e-…" },
+    roleDefinitionId: { type: "string", description: "ARM id of the assigned role definition.", example: "/subscriptions/1b6e…/providers/Microsoft.Authorization/roleDefinitions/8e3af657-…" },
+    principalId: { type: "string", description: "Object id of the principal that receives the role.", example: "c4e8a2f6-…" },
+    principalType: { type: "string", description: "As ARM reports it: User, Group, ServicePrincipal, ForeignGroup or Device.", example: "User" },
+    condition: { type: "dyn", description: "The ABAC condition text, or null.", example: null },
+    conditionVersion: { type: "dyn", description: "The ABAC condition version, or null.", example: null },
+    hasCondition: { type: "bool", description: "True when the assignment carries an ABAC condition.", example: false },
+    description: { type: "dyn", description: "The assignment's description, or null.", example: null },
+    createdOn: { type: "dyn", description: "When ARM created the assignment (ISO 8601), or null.", example: "2026-11-20T09:14:02.000Z" },
+    createdBy: { type: "dyn", description: "Object id that ARM records as the creator, or null.", example: "0a6d3f1b-…" },
+  },
+  scope: {
+    id: { type: "string", description: "The scope the role is granted at.", example: "/subscriptions/1b6e…" },
+    level: { type: "string", description: "root, managementGroup, subscription, resourceGroup or resource.", example: "subscription" },
+    managementGroup: { type: "dyn", description: "Management group name when the scope is one, else null.", example: null },
+    subscriptionId: { type: "dyn", description: "Subscription id (lower case) when the scope is in one, else null.", example: "1b6e2c4a-…" },
+    resourceGroup: { type: "dyn", description: "Resource group name when the scope is in one, else null.", example: null },
+    resourceType: { type: "dyn", description: "Resource type (Provider/type/subtype) at resource scope, else null.", example: null },
+  },
+  role: {
+    id: { type: "string", description: "ARM id of the role definition.", example: "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-…" },
+    guid: { type: "string", description: "The role definition GUID (lower case), equal for a role at every scope.", example: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635" },
+    name: { type: "string", description: "Display name of the role. Informative only: never decide on it.", example: "Owner" },
+    type: { type: "string", description: "BuiltInRole or CustomRole.", example: "BuiltInRole" },
+    builtIn: { type: "bool", description: "True for a built-in role.", example: true },
+    custom: { type: "bool", description: "True for a custom role.", example: false },
+    actions: { type: "list<string>", description: "Control-plane actions over all permission blocks.", example: ["*"] },
+    notActions: { type: "list<string>", description: "Control-plane actions removed.", example: [] },
+    dataActions: { type: "list<string>", description: "Data-plane actions.", example: [] },
+    notDataActions: { type: "list<string>", description: "Data-plane actions removed.", example: [] },
+    canWriteRoleAssignments: { type: "bool", description: "Effective actions include Microsoft.Authorization/roleAssignments/write (can delegate access).", example: true },
+    canWriteRoleDefinitions: { type: "bool", description: "Effective actions include Microsoft.Authorization/roleDefinitions/write.", example: true },
+    canElevateAccess: { type: "bool", description: "Effective actions include Microsoft.Authorization/elevateAccess/action.", example: false },
+    canWriteAnyResource: { type: "bool", description: "A provider wildcard (`*`, `*/write`) lets it write resources of every provider.", example: true },
+    hasWildcardActions: { type: "bool", description: "The actions contain `*` itself.", example: true },
+    hasWildcardDataActions: { type: "bool", description: "The data actions contain `*` or a `Provider/*` wildcard.", example: false },
+    privileged: { type: "bool", description: "Any of canWriteRoleAssignments, canWriteRoleDefinitions, canElevateAccess, canWriteAnyResource.", example: true },
+    privilegedActions: { type: "list<string>", description: "Which privileged capabilities hold (operation names, or `*/write`).", example: ["Microsoft.Authorization/roleAssignments/write", "*/write"] },
+  },
+  principal: {
+    id: { type: "string", description: "Object id of the principal.", example: "c4e8a2f6-…" },
+    exists: { type: "bool", description: "False when Microsoft Graph does not know the object (deleted identity).", example: true },
+    kind: { type: "string", description: "user, guest, group, servicePrincipal, managedIdentity, or unknown when it does not exist.", example: "guest" },
+    displayName: { type: "dyn", description: "Display name, or null.", example: "Dev Contractor (Fabrikam)" },
+    userPrincipalName: { type: "dyn", description: "UPN of a user, or null.", example: "dev.contractor_fabrikam.com#EXT#@contoso.onmicrosoft.com" },
+    guest: { type: "bool", description: "A user with userType Guest or an #EXT# UPN.", example: true },
+    enabled: { type: "dyn", description: "accountEnabled as Graph reports it (true, false or null).", example: true },
+    disabled: { type: "bool", description: "True only when Graph reports accountEnabled = false (sign-in blocked).", example: false },
+    servicePrincipalType: { type: "dyn", description: "Application, ManagedIdentity, Legacy or SocialIdp for service principals, else null.", example: null },
+    managedIdentityType: { type: "dyn", description: "systemAssigned or userAssigned for managed identities, else null.", example: null },
+    appId: { type: "dyn", description: "Application (client) id of a service principal, else null.", example: null },
+    external: { type: "bool", description: "A guest user, or a service principal owned by another tenant.", example: true },
+    hasPasswordCredentials: { type: "bool", description: "A service principal holding at least one password (client secret).", example: false },
+  },
+  grantedBy: {
+    objectId: { type: "dyn", description: "Object id of the caller who made the grant (token claim), or null.", example: "0a6d3f1b-…" },
+    upn: { type: "dyn", description: "UPN of the caller, or null for applications.", example: "alice@contoso.com" },
+    name: { type: "dyn", description: "Display name of the caller, or null.", example: "Alice Martin" },
+    appId: { type: "dyn", description: "Client application used for the call, or null.", example: "04b07795-…" },
+    ipAddress: { type: "dyn", description: "Caller's IP address, or null.", example: "203.0.113.7" },
+    identityType: { type: "dyn", description: "user or app (token idtyp claim), or null.", example: "user" },
+  },
+} as const satisfies Record<string, Record<string, FactSpec>>;
+
+export type FactVariable = keyof typeof FACT_CATALOGUE;
+export const FACT_VARIABLES = Object.keys(FACT_CATALOGUE) as FactVariable[];

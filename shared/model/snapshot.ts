@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { readFile } from "node:fs/promises";
+import { armRoleAssignmentSchema, armRoleDefinitionSchema, graphDirectoryObjectSchema } from "./azure.js";
+import { SnapshotError } from "../errors.js";
+
+const logRow = z.looseObject({ TimeGenerated: z.string() });
+
+/** The tenant snapshot: a tenant's access in the shapes Azure returns (see docs/tenant-snapshot). */
+export const tenantSnapshotSchema = z.looseObject({
+  tenantId: z.string().min(1),
+  managementGroups: z
+    .array(z.looseObject({ id: z.string(), name: z.string(), properties: z.looseObject({}).optional() }))
+    .default([]),
+  subscriptions: z
+    .array(
+      z.looseObject({
+        id: z.string(),
+        subscriptionId: z.string(),
+        displayName: z.string().optional(),
+        managementGroupId: z.string().optional(),
+      }),
+    )
+    .default([]),
+  roleDefinitions: z.array(armRoleDefinitionSchema).default([]),
+  roleAssignments: z.array(armRoleAssignmentSchema).default([]),
+  roleAssignmentScheduleInstances: z.array(z.looseObject({})).default([]),
+  roleEligibilitySchedules: z.array(z.looseObject({})).default([]),
+  principals: z.array(graphDirectoryObjectSchema).default([]),
+  resources: z.array(z.looseObject({ id: z.string() })).default([]),
+  logs: z.record(z.string(), z.array(logRow)).default({}),
+});
+export type TenantSnapshot = z.infer<typeof tenantSnapshotSchema>;
+
+/** Validates parsed JSON as a tenant snapshot; the error names the first bad paths. */
+export function parseTenantSnapshot(json: unknown, source = "tenant snapshot"): TenantSnapshot {
+  const parsed = tenantSnapshotSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+      .join("; ");
+    throw new SnapshotError(`${source} is not a valid tenant snapshot: ${issues}`);
+  }
+  return parsed.data;
+}
+
+/** Reads and validates a tenant snapshot file. */
+export async function readTenantSnapshot(file: string): Promise<TenantSnapshot> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new SnapshotError(`cannot read tenant snapshot ${file}`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new SnapshotError(`${file} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parseTenantSnapshot(json, file);
+}

@@ -1,0 +1,51 @@
+import { toCelContext, type Facts } from "../facts/build.js";
+import type { Policy } from "./policy.js";
+
+/** One policy that matched, with the values of the facts its condition read. */
+export interface PolicyMatch {
+  readonly policy: Policy;
+  readonly matchedFacts: Readonly<Record<string, unknown>>;
+}
+
+/** A condition that failed at run time: recorded, never dropped. */
+export interface PolicyEvaluationError {
+  readonly policyId: string;
+  readonly message: string;
+}
+
+export interface Evaluation {
+  readonly matches: readonly PolicyMatch[];
+  readonly errors: readonly PolicyEvaluationError[];
+}
+
+/** Reads a dotted fact path ("role.privileged") from the facts. */
+export function factValue(facts: Facts, path: string): unknown {
+  const [variable, field] = path.split(".") as [keyof Facts, string];
+  return (facts[variable] as Record<string, unknown> | undefined)?.[field] ?? null;
+}
+
+/** Evaluates every policy against one assignment's facts. Pure: no I/O, no clock. */
+export function evaluatePolicies(policies: readonly Policy[], facts: Facts): Evaluation {
+  const context = toCelContext(facts);
+  const matches: PolicyMatch[] = [];
+  const errors: PolicyEvaluationError[] = [];
+  for (const policy of policies) {
+    let matched: boolean;
+    try {
+      matched = policy.matches(context);
+    } catch (error) {
+      errors.push({ policyId: policy.id, message: error instanceof Error ? error.message.split("\n")[0]! : String(error) });
+      continue;
+    }
+    if (matched) {
+      matches.push({ policy, matchedFacts: Object.fromEntries(policy.reads.map((path) => [path, factValue(facts, path)])) });
+    }
+  }
+  return { matches, errors };
+}
+
+/** A one-line explanation of a match: the policy title and each fact it read with its value. */
+export function explainMatch(match: PolicyMatch): string {
+  const values = Object.entries(match.matchedFacts).map(([path, value]) => `${path} = ${JSON.stringify(value)}`);
+  return `${match.policy.title}: ${values.join(", ")}`;
+}

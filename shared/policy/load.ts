@@ -1,0 +1,98 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { LineCounter, parseDocument, isScalar, Scalar } from "yaml";
+import { GrantGuardError, PolicyValidationError } from "../errors.js";
+import { compileCondition } from "./cel.js";
+import { policyDocumentSchema, type Policy } from "./policy.js";
+
+/** Every policy file of a directory, or every problem found in them. */
+export type PolicyLoadResult =
+  | { readonly status: "ok"; readonly policies: readonly Policy[] }
+  | { readonly status: "invalid"; readonly policies: readonly Policy[]; readonly errors: readonly PolicyValidationError[] };
+
+/** Thrown when a policy directory has at least one broken file: grantguard will not judge with a partial pack. */
+export class PolicyLoadError extends GrantGuardError {
+  constructor(readonly errors: readonly PolicyValidationError[]) {
+    super(`${errors.length} policy error(s):\n${errors.map((e) => `  ${e.message}`).join("\n")}`);
+  }
+}
+
+/** Parses, validates and compiles one policy file's text. */
+export function parsePolicyFile(file: string, text: string): Policy | PolicyValidationError {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineAt = (offset: number | undefined) => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
+  const idNode = doc.get("id", true);
+  const policyId = isScalar(idNode) && typeof idNode.value === "string" ? idNode.value : undefined;
+
+  const yamlError = doc.errors[0];
+  if (yamlError) return new PolicyValidationError(file, lineAt(yamlError.pos[0]), policyId, `YAML: ${yamlError.message.split("\n")[0]}`);
+
+  const parsed = policyDocumentSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path[0];
+    const node = typeof key === "string" ? doc.get(key, true) : undefined;
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+    return new PolicyValidationError(file, lineAt(range?.[0]) ?? 1, policyId, `${where}${issue.message}`);
+  }
+
+  const compiled = compileCondition(parsed.data.condition);
+  if (compiled.status === "error") {
+    const node = doc.get("condition", true);
+    return new PolicyValidationError(file, conditionLine(node, lineAt, parsed.data.condition, compiled.error.offset), parsed.data.id, `condition: ${compiled.error.message}`);
+  }
+  const evaluate = compiled.evaluate;
+  return {
+    ...parsed.data,
+    file,
+    reads: compiled.reads,
+    matches: (context) => evaluate(context) === true,
+  };
+}
+
+// Line of the CEL error: the condition's first line, plus the newlines before the offset.
+// A block scalar (`|`, `>`) starts on the line after its indicator.
+function conditionLine(node: unknown, lineAt: (o: number | undefined) => number | undefined, source: string, offset: number | undefined): number | undefined {
+  const range = (node as { range?: [number, number, number] } | undefined)?.range;
+  const start = lineAt(range?.[0]);
+  if (start === undefined) return undefined;
+  const block = node instanceof Scalar && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED);
+  const before = offset === undefined ? 0 : source.slice(0, offset).split("\n").length - 1;
+  return start + (block ? 1 : 0) + before;
+}
+
+/** Loads every `*.yaml`/`*.yml` policy in a directory (sorted by name), reporting every broken file and duplicate id. */
+export async function loadPolicyDir(dir: string): Promise<PolicyLoadResult> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n)).sort();
+  } catch (error) {
+    throw new GrantGuardError(`cannot read the policy directory ${dir}`, { cause: error });
+  }
+  const policies: Policy[] = [];
+  const errors: PolicyValidationError[] = [];
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const file = join(dir, name);
+    const result = parsePolicyFile(file, await readFile(file, "utf8"));
+    if (result instanceof PolicyValidationError) {
+      errors.push(result);
+    } else if (seen.has(result.id)) {
+      errors.push(new PolicyValidationError(file, 1, result.id, `duplicate policy id, also in ${seen.get(result.id)}`));
+    } else {
+      seen.set(result.id, file);
+      policies.push(result);
+    }
+  }
+  if (names.length === 0) errors.push(new PolicyValidationError(dir, undefined, undefined, "no policy files (*.yaml) found"));
+  return errors.length ? { status: "invalid", policies, errors } : { status: "ok", policies };
+}
+
+/** Loads a policy directory, throwing PolicyLoadError with every problem when any file is broken. */
+export async function loadPolicies(dir: string): Promise<readonly Policy[]> {
+  const result = await loadPolicyDir(dir);
+  if (result.status === "invalid") throw new PolicyLoadError(result.errors);
+  return result.policies.filter((p) => p.enabled);
+}
