@@ -1,0 +1,120 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import functions from "@azure/functions";
+import { functionRegistrations } from "../functions/index.js";
+
+/** A line a function logged, with the function and invocation it came from. */
+export interface HostLog {
+  readonly functionName: string;
+  readonly invocationId: string;
+  readonly level: string;
+  readonly message: string;
+}
+
+type Handler = (event: unknown, context: InstanceType<typeof functions.InvocationContext>) => Promise<void>;
+
+/**
+ * The dev host: serves the functions that functions/ registers the way the Functions host does,
+ * at the same webhook path (/runtime/webhooks/EventGrid?functionName=…), Event Grid and
+ * CloudEvents 1.0 schemas, including the validation handshakes.
+ */
+export class DevHost {
+  #server: Server | undefined;
+  #url = "";
+  readonly #handlers: ReadonlyMap<string, Handler>;
+
+  constructor(
+    private readonly onLog: (log: HostLog) => void,
+    registrations: readonly { name: string; trigger: string; handler: Handler }[] = functionRegistrations,
+  ) {
+    this.#handlers = new Map(registrations.filter((r) => r.trigger === "eventGrid").map((r) => [r.name.toLowerCase(), r.handler]));
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  /** The webhook URL of an Event Grid function. */
+  eventGridUrl(functionName: string): string {
+    return `${this.#url}/runtime/webhooks/EventGrid?functionName=${encodeURIComponent(functionName)}`;
+  }
+
+  async start(port = 0): Promise<void> {
+    const server = createServer((req, res) => void this.#handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => resolve());
+    });
+    this.#server = server;
+    this.#url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://host");
+    if (url.pathname.toLowerCase() !== "/runtime/webhooks/eventgrid") return reply(res, 404, { error: `no route ${url.pathname}` });
+    const functionName = url.searchParams.get("functionName") ?? "";
+    const handler = this.#handlers.get(functionName.toLowerCase());
+    if (!handler) return reply(res, 404, { error: `no Event Grid function named '${functionName}'` });
+
+    if (req.method === "OPTIONS") {
+      // CloudEvents 1.0 abuse protection: allow the origin that asks.
+      const origin = req.headers["webhook-request-origin"];
+      res.writeHead(200, { "webhook-allowed-origin": typeof origin === "string" ? origin : "*", "webhook-allowed-rate": "*" });
+      return void res.end();
+    }
+    if (req.method !== "POST") return reply(res, 405, { error: "use POST" });
+
+    const text = await readText(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text; // handed to the function as is: it records the delivery as rejected, not JSON
+    }
+    if (req.headers["aeg-event-type"] === "SubscriptionValidation") {
+      const code = Array.isArray(body) ? (body[0] as { data?: { validationCode?: unknown } } | undefined)?.data?.validationCode : undefined;
+      return typeof code === "string" ? reply(res, 200, { validationResponse: code }) : reply(res, 400, { error: "no validationCode" });
+    }
+
+    // Event Grid schema: an array of events. CloudEvents: one event, or an array in batch mode.
+    const events = Array.isArray(body) ? body : [body];
+    const failures: string[] = [];
+    for (const event of events) {
+      const invocationId = randomUUID();
+      const context = new functions.InvocationContext({
+        functionName,
+        invocationId,
+        logHandler: (level, ...args) => this.onLog({ functionName, invocationId, level, message: args.map(String).join(" ") }),
+      });
+      try {
+        await handler(event, context);
+      } catch (error) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.onLog({ functionName, invocationId, level: "error", message: `invocation failed: ${message}` });
+        failures.push(message);
+      }
+    }
+    // Any failed invocation fails the delivery, so Event Grid retries it (handlers are idempotent).
+    return failures.length ? reply(res, 500, { error: failures.join("; ") }) : reply(res, 200, {});
+  }
+}
+
+async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,125 @@
+import { AuthorizationManagementClient } from "@azure/arm-authorization";
+import type { RoleAssignment as SdkRoleAssignment, RoleDefinition as SdkRoleDefinition } from "@azure/arm-authorization";
+import type { TokenCredential } from "@azure/identity";
+import type { RoleAssignment, RoleDefinition } from "../model/access.js";
+
+const ARM_SCOPE = "https://management.azure.com/.default";
+
+/** Reads role assignments from ARM. */
+export interface RoleAssignments {
+  /** The assignment with this full id, or null when ARM answers 404 (already gone). */
+  getById(assignmentId: string): Promise<RoleAssignment | null>;
+}
+
+/** Reads role definitions from ARM. */
+export interface RoleDefinitions {
+  /** The definition with this id, or null when ARM answers 404 (a deleted custom role). */
+  getById(roleDefinitionId: string): Promise<RoleDefinition | null>;
+}
+
+/** Builds the ARM authorization client for an endpoint (the real ARM, or the local simulator). */
+export function createAuthorizationClient(credential: TokenCredential, endpoint: string): AuthorizationManagementClient {
+  // The subscription id is only used by subscription-level operations we do not call.
+  return new AuthorizationManagementClient(credential, "00000000-0000-0000-0000-000000000000", {
+    endpoint,
+    credentialScopes: [ARM_SCOPE],
+  });
+}
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { statusCode?: unknown }).statusCode === 404;
+}
+
+function iso(value: Date | undefined): string | null {
+  return value ? value.toISOString() : null;
+}
+
+/** Converts the SDK's role assignment to the flat model. */
+export function roleAssignmentFromSdk(a: SdkRoleAssignment): RoleAssignment {
+  return {
+    id: a.id ?? "",
+    name: a.name ?? "",
+    scope: a.scope ?? "/",
+    roleDefinitionId: a.roleDefinitionId ?? "",
+    principalId: a.principalId ?? "",
+    principalType: a.principalType ?? "User",
+    condition: a.condition ?? null,
+    conditionVersion: a.conditionVersion ?? null,
+    description: a.description ?? null,
+    createdOn: iso(a.createdOn),
+    updatedOn: iso(a.updatedOn),
+    createdBy: a.createdBy ?? null,
+    updatedBy: a.updatedBy ?? null,
+    delegatedManagedIdentityResourceId: a.delegatedManagedIdentityResourceId ?? null,
+  };
+}
+
+/** Converts the SDK's role definition to the flat model. */
+export function roleDefinitionFromSdk(d: SdkRoleDefinition): RoleDefinition {
+  return {
+    id: d.id ?? "",
+    name: d.name ?? "",
+    roleName: d.roleName ?? "",
+    roleType: d.roleType ?? "BuiltInRole",
+    description: d.description ?? null,
+    permissions: (d.permissions ?? []).map((p) => ({
+      actions: p.actions ?? [],
+      notActions: p.notActions ?? [],
+      dataActions: p.dataActions ?? [],
+      notDataActions: p.notDataActions ?? [],
+    })),
+    assignableScopes: d.assignableScopes ?? [],
+  };
+}
+
+/** Role assignments through `@azure/arm-authorization`. */
+export class ArmRoleAssignments implements RoleAssignments {
+  constructor(private readonly client: AuthorizationManagementClient) {}
+
+  async getById(assignmentId: string): Promise<RoleAssignment | null> {
+    try {
+      return roleAssignmentFromSdk(await this.client.roleAssignments.getById(assignmentId));
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+}
+
+/** Role definitions through `@azure/arm-authorization`. */
+export class ArmRoleDefinitions implements RoleDefinitions {
+  constructor(private readonly client: AuthorizationManagementClient) {}
+
+  async getById(roleDefinitionId: string): Promise<RoleDefinition | null> {
+    try {
+      return roleDefinitionFromSdk(await this.client.roleDefinitions.getById(roleDefinitionId));
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+}
+
+/**
+ * Caches role definitions by GUID (a built-in role has one GUID at every scope) for `ttlMs`,
+ * and shares one in-flight request between concurrent callers. Failures are not cached.
+ */
+export class CachedRoleDefinitions implements RoleDefinitions {
+  readonly #entries = new Map<string, { expiresAt: number; value: Promise<RoleDefinition | null> }>();
+
+  constructor(
+    private readonly inner: RoleDefinitions,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  getById(roleDefinitionId: string): Promise<RoleDefinition | null> {
+    const key = roleDefinitionId.toLowerCase().replace(/^.*\/roledefinitions\//, "");
+    const hit = this.#entries.get(key);
+    if (hit && hit.expiresAt > this.now()) return hit.value;
+    const value = this.inner.getById(roleDefinitionId);
+    this.#entries.set(key, { expiresAt: this.now() + this.ttlMs, value });
+    value.catch(() => this.#entries.delete(key));
+    return value;
+  }
+}

@@ -1,0 +1,29 @@
+import { TableClient } from "@azure/data-tables";
+import type { TokenCredential } from "@azure/identity";
+import type { Config } from "../config.js";
+import { ArmRoleAssignments, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient, type RoleAssignments, type RoleDefinitions } from "./arm.js";
+import { createGraphClient, GraphPrincipals, type Principals } from "./graph.js";
+import { TableEventLedger, TableFindingsStore } from "../findings/tableStore.js";
+import type { EventLedger, FindingsStore } from "../findings/store.js";
+
+/** Every adapter grantguard uses, built from one credential. */
+export interface AzureServices {
+  readonly roleAssignments: RoleAssignments;
+  readonly roleDefinitions: RoleDefinitions;
+  readonly principals: Principals;
+  readonly findings: FindingsStore;
+  readonly ledger: EventLedger;
+}
+
+/** The composition root: the real SDK clients for the configured endpoints, one TokenCredential. */
+export function createAzureServices(config: Config, credential: TokenCredential): AzureServices {
+  const authorization = createAuthorizationClient(credential, config.armEndpoint);
+  const table = (name: string) => new TableClient(`${config.tableEndpoint}`, name, credential);
+  return {
+    roleAssignments: new ArmRoleAssignments(authorization),
+    roleDefinitions: new CachedRoleDefinitions(new ArmRoleDefinitions(authorization), config.roleCacheTtlMs),
+    principals: new GraphPrincipals(createGraphClient(credential, config.graphEndpoint)),
+    findings: new TableFindingsStore(table(config.findingsTable)),
+    ledger: new TableEventLedger(table(config.eventsTable)),
+  };
+}

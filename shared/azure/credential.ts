@@ -1,0 +1,29 @@
+import { ManagedIdentityCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from "@azure/identity";
+import { GrantGuardError } from "../errors.js";
+
+/** A token request that did not finish in time (a managed-identity endpoint that never answers). */
+export class TokenTimeoutError extends GrantGuardError {}
+
+/** Wraps a credential so that no token request can hang longer than `timeoutMs`. */
+export function withTokenTimeout(credential: TokenCredential, timeoutMs: number): TokenCredential {
+  return {
+    async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      const abort = new Promise<never>((_, reject) => {
+        controller.signal.addEventListener("abort", () => reject(new TokenTimeoutError(`no token for ${String(scopes)} within ${timeoutMs} ms`)));
+      });
+      try {
+        return await Promise.race([credential.getToken(scopes, { ...options, abortSignal: controller.signal }), abort]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** The function's identity: its managed identity (system-assigned, or user-assigned by client id). */
+export function createManagedIdentityCredential(options: { clientId: string | undefined; timeoutMs: number }): TokenCredential {
+  const credential = options.clientId ? new ManagedIdentityCredential({ clientId: options.clientId }) : new ManagedIdentityCredential();
+  return withTokenTimeout(credential, options.timeoutMs);
+}

@@ -1,0 +1,63 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { SEVERITIES } from "../policy/policy.js";
+
+export const FINDING_STATUSES = ["open", "resolved"] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
+
+/** A finding: one policy matched one role assignment. Every field an auditor needs, flat. */
+export const findingSchema = z.object({
+  id: z.string(),
+  policyId: z.string(),
+  policyTitle: z.string(),
+  severity: z.enum(SEVERITIES),
+  status: z.enum(FINDING_STATUSES),
+  action: z.enum(["alert", "revoke"]),
+  assignmentId: z.string(),
+  assignmentName: z.string(),
+  principalId: z.string(),
+  principalType: z.string(),
+  principalName: z.string().nullable(),
+  roleDefinitionId: z.string(),
+  roleName: z.string(),
+  scope: z.string(),
+  scopeLevel: z.string(),
+  subscriptionId: z.string().nullable(),
+  /** What matched, in words: the policy and the value of every fact its condition read. */
+  reason: z.string(),
+  /** The same values, machine-readable: fact path → value. */
+  matchedFacts: z.record(z.string(), z.unknown()),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  resolvedAt: z.string().nullable(),
+  resolution: z.string().nullable(),
+  /** The caller who made the grant: UPN, else name, else app id, else object id; null when unknown. */
+  grantedBy: z.string().nullable(),
+  grantedByObjectId: z.string().nullable(),
+  grantedByIpAddress: z.string().nullable(),
+  /** The event that last changed this finding. */
+  lastEventId: z.string().nullable(),
+  correlationId: z.string().nullable(),
+});
+export type Finding = z.infer<typeof findingSchema>;
+
+/** The deterministic finding id: the policy id plus a hash of the (case-insensitive) assignment id. */
+export function findingId(policyId: string, assignmentId: string): string {
+  const hash = createHash("sha256").update(assignmentId.toLowerCase()).digest("hex").slice(0, 32);
+  return `${policyId}.${hash}`;
+}
+
+/** What happened to one delivered event: the ledger auditors read next to the findings. */
+export const eventRecordSchema = z.object({
+  eventId: z.string(),
+  receivedAt: z.string(),
+  eventType: z.string().nullable(),
+  eventTime: z.string().nullable(),
+  outcome: z.enum(["judged", "assignmentGone", "resolved", "rejected"]),
+  reason: z.string(),
+  assignmentId: z.string().nullable(),
+  findingIds: z.array(z.string()),
+  evaluationErrors: z.array(z.object({ policyId: z.string(), message: z.string() })),
+  correlationId: z.string().nullable(),
+});
+export type EventRecord = z.infer<typeof eventRecordSchema>;
