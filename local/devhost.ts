@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import functions from "@azure/functions";
 import { functionRegistrations } from "../functions/index.js";
+import { describeError } from "../shared/errors.js";
 
 /** A line a function logged, with the function and invocation it came from. */
 export interface HostLog {
@@ -98,7 +99,7 @@ export class DevHost {
       try {
         await handler(event, context);
       } catch (error) {
-        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        const message = describeError(error);
         this.onLog({ functionName, invocationId, level: "error", message: `invocation failed: ${message}` });
         failures.push(message);
       }

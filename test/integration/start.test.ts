@@ -1,0 +1,43 @@
+import { spawn } from "node:child_process";
+import { writeFile, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { fixture, readFixture } from "../support/testAzure.js";
+
+// `npm start` as a script uses it: --tenant, --events, --once, --json.
+
+function runMain(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "local/main.ts", ...args], { env: process.env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("npm start --once --json", () => {
+  it("delivers the events of a file in order and prints findings and rejected events read back from Table Storage", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "grantguard-start-"));
+    const events = [await readFixture("events/guest-owner-write.json"), await readFixture("events/member-reader-write.json"), { id: "broken", eventType: "Nope" }, await readFixture("events/guest-owner-write.json")];
+    await writeFile(join(dir, "events.json"), JSON.stringify(events));
+    const result = await runMain(["--tenant", fixture("tenants/small.json"), "--events", join(dir, "events.json"), "--once", "--json"]);
+
+    expect(result.code, result.stderr).toBe(0);
+    const last = result.stdout.trim().split("\n").pop()!;
+    const output = JSON.parse(last) as { findings: { policyId: string; status: string; assignmentName: string }[]; rejectedEvents: { eventId: string; reason: string }[] };
+    expect(output.findings.map((f) => [f.policyId, f.status, f.assignmentName])).toEqual([["guest-privileged-role", "open", "a0000001-0000-4000-8000-000000000001"]]);
+    expect(output.rejectedEvents).toEqual([expect.objectContaining({ eventId: "broken", reason: expect.stringContaining("not a valid Event Grid event") })]);
+    expect(result.stderr).toContain("JUDGED");
+  }, 60_000);
+
+  it("exits 2 with a message when the events file is not a JSON array", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "grantguard-start-"));
+    await writeFile(join(dir, "events.json"), "{}");
+    const result = await runMain(["--events", join(dir, "events.json"), "--once"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("must hold a JSON array");
+  });
+});
