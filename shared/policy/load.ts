@@ -41,7 +41,7 @@ export function parsePolicyFile(file: string, text: string): Policy | PolicyVali
   const compiled = compileCondition(parsed.data.condition);
   if (compiled.status === "error") {
     const node = doc.get("condition", true);
-    return new PolicyValidationError(file, conditionLine(node, lineAt, parsed.data.condition, compiled.error.offset), parsed.data.id, `condition: ${compiled.error.message}`);
+    return new PolicyValidationError(file, conditionLine(node, lineAt, text, compiled.error.offset), parsed.data.id, `condition: ${compiled.error.message}`);
   }
   const evaluate = compiled.evaluate;
   return {
@@ -52,15 +52,22 @@ export function parsePolicyFile(file: string, text: string): Policy | PolicyVali
   };
 }
 
-// Line of the CEL error: the condition's first line, plus the newlines before the offset.
-// A block scalar (`|`, `>`) starts on the line after its indicator.
-function conditionLine(node: unknown, lineAt: (o: number | undefined) => number | undefined, source: string, offset: number | undefined): number | undefined {
+// Line of the CEL error. The condition's value is its source lines with indentation removed,
+// joined by one character (a newline, or a space when folded), so walk those raw lines until
+// the offset falls inside one. A block scalar (`|`, `>`) starts on the line after its header.
+function conditionLine(node: unknown, lineAt: (o: number | undefined) => number | undefined, text: string, offset: number | undefined): number | undefined {
   const range = (node as { range?: [number, number, number] } | undefined)?.range;
   const start = lineAt(range?.[0]);
-  if (start === undefined) return undefined;
+  if (!range || start === undefined) return undefined;
   const block = node instanceof Scalar && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED);
-  const before = offset === undefined ? 0 : source.slice(0, offset).split("\n").length - 1;
-  return start + (block ? 1 : 0) + before;
+  const lines = text.slice(range[0], range[1]).split("\n");
+  if (block) lines.shift();
+  let consumed = 0;
+  for (const [index, raw] of lines.entries()) {
+    consumed += raw.trim().length + 1;
+    if (offset === undefined || offset < consumed) return start + (block ? 1 : 0) + index;
+  }
+  return start;
 }
 
 /** Loads every `*.yaml`/`*.yml` policy in a directory (sorted by name), reporting every broken file and duplicate id. */

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { buildFacts } from "../../../shared/facts/build.js";
+import { FACT_CATALOGUE } from "../../../shared/facts/catalogue.js";
+import { roleAssignmentFromArm, roleDefinitionFromArm } from "../../../shared/model/access.js";
+import { readTenantSnapshot } from "../../../shared/model/snapshot.js";
+import { fixture } from "../../support/testAzure.js";
+
+const snapshot = await readTenantSnapshot(fixture("tenants/small.json"));
+const assignment = (name: string) => roleAssignmentFromArm(snapshot.roleAssignments.find((a) => a.name === name)!);
+const role = (guid: string) => roleDefinitionFromArm(snapshot.roleDefinitions.find((d) => d.name === guid)!);
+const principal = (id: string) => snapshot.principals.find((p) => p.id === id) ?? null;
+const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+const TENANT = snapshot.tenantId;
+
+function factsFor(name: string, roleGuid = OWNER) {
+  const a = assignment(name);
+  return buildFacts({ assignment: a, role: role(roleGuid), principal: principal(a.principalId), grantedBy: null, tenantId: TENANT });
+}
+
+describe("buildFacts", () => {
+  it("produces exactly the documented facts, with null for what is absent", () => {
+    const facts = factsFor("a0000001-0000-4000-8000-000000000001");
+    for (const [variable, fields] of Object.entries(FACT_CATALOGUE)) {
+      expect(Object.keys(facts[variable as keyof typeof facts]).sort(), variable).toEqual(Object.keys(fields).sort());
+      for (const value of Object.values(facts[variable as keyof typeof facts])) expect(value).not.toBeUndefined();
+    }
+    expect(facts.grantedBy).toEqual({ objectId: null, upn: null, name: null, appId: null, ipAddress: null, identityType: null });
+  });
+
+  it("tells guests, members, disabled users, managed identities, applications, groups and deleted identities apart", () => {
+    const kinds = Object.fromEntries(
+      ["a0000001", "a0000002", "a0000007", "a0000003", "a0000005", "a0000009", "a0000006"].map((prefix) => {
+        const name = `${prefix}-0000-4000-8000-00000000000${prefix.slice(-1)}`;
+        const p = factsFor(name).principal;
+        return [prefix, [p.kind, p.guest, p.disabled, p.exists, p.managedIdentityType, p.external]];
+      }),
+    );
+    expect(kinds).toEqual({
+      a0000001: ["guest", true, false, true, null, true],
+      a0000002: ["user", false, false, true, null, false],
+      a0000007: ["user", false, true, true, null, false],
+      a0000003: ["managedIdentity", false, false, true, "systemAssigned", false],
+      a0000005: ["servicePrincipal", false, false, true, null, false],
+      a0000009: ["group", false, false, true, null, false],
+      a0000006: ["unknown", false, false, false, null, false],
+    });
+  });
+
+  it("marks a service principal owned by another tenant as external and notes its password credentials", () => {
+    const a = assignment("a0000005-0000-4000-8000-000000000005");
+    const sp = principal(a.principalId)!;
+    const foreign = { ...sp, appOwnerOrganizationId: "00000000-1111-2222-3333-444444444444" };
+    const facts = buildFacts({ assignment: a, role: role(OWNER), principal: foreign, grantedBy: null, tenantId: TENANT });
+    expect(facts.principal).toMatchObject({ external: true, hasPasswordCredentials: true, kind: "servicePrincipal" });
+  });
+
+  it("records the ABAC condition and the scope level", () => {
+    const a = { ...assignment("a0000004-0000-4000-8000-000000000004"), condition: "@Resource[x] StringEquals 'y'" };
+    const facts = buildFacts({ assignment: a, role: role(OWNER), principal: null, grantedBy: null, tenantId: TENANT });
+    expect(facts.assignment.hasCondition).toBe(true);
+    expect(facts.scope).toMatchObject({ level: "subscription", subscriptionId: "11111111-1111-4111-8111-111111111111" });
+    expect(facts.role).toMatchObject({ guid: OWNER, builtIn: true, custom: false, privileged: true });
+  });
+});
