@@ -6,6 +6,7 @@ export default defineConfig({
     // Workers are separate processes started after globalSetup: they inherit NODE_EXTRA_CA_CERTS.
     pool: "forks",
     globalSetup: ["test/support/globalSetup.ts"],
+    reporters: ["default", "./test/support/summaryReporter.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -129,7 +129,7 @@ async function main(): Promise<number> {
     say(`\nThe Event Grid endpoint is open: post your own role-assignment events (Event Grid or CloudEvents 1.0 schema) to
   ${host.eventGridUrl("judgeGrantEvent")}
 for example:
-  curl -s -H 'aeg-event-type: Notification' -H 'content-type: application/json' --data @test/fixtures/events/guest-owner-write.json '${host.eventGridUrl("judgeGrantEvent")}'
+  curl -s -H 'aeg-event-type: Notification' -H 'content-type: application/json' --data @local/demo/event-guest-owner.json '${host.eventGridUrl("judgeGrantEvent")}'
 Press Ctrl-C to stop.`);
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);

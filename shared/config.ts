@@ -1,8 +1,16 @@
 import { z } from "zod";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "./errors.js";
 
-const defaultPoliciesDir = fileURLToPath(new URL("../policies", import.meta.url)).replace(/[\\/]dist[\\/]policies$/, "/policies");
+// The built-in pack ships beside package.json, whether this file runs from shared/ or dist/shared/.
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const defaultPoliciesDir = join(packageRoot(), "policies");
 
 const httpsUrl = z.url({ protocol: /^https$/, message: "must be an https:// URL" }).transform((u) => u.replace(/\/+$/, ""));
 
