@@ -10,10 +10,13 @@ export function describeOutcome(outcome: JudgeOutcome): string[] {
     case "resolved":
       return [`DELETED ${outcome.assignmentId}${resolvedText(outcome.resolved.length)}`];
     case "judged": {
-      const a = outcome.assignment;
-      const head = `JUDGED ${a.principalType} ${a.principalId} → ${a.roleDefinitionId.split("/").pop()} at ${a.scope}`;
+      const { principal, role, scope, grantedBy } = outcome.facts;
+      const who = `${principal.displayName ?? principal.id} [${principal.kind}${principal.disabled ? ", disabled" : ""}]`;
+      const by = grantedBy.upn ?? grantedBy.name ?? grantedBy.objectId;
+      const head = `JUDGED ${who} got ${role.name} at ${scope.level} ${scope.id}${by ? ` (granted by ${by})` : ""}`;
       const lines = outcome.open.length === 0 ? [`${head}: no policy matched${resolvedText(outcome.resolved.length)}`] : [`${head}: ${outcome.open.length} finding(s)${resolvedText(outcome.resolved.length)}`];
-      for (const f of outcome.open) lines.push(`  [${f.severity.toUpperCase()}] ${f.policyId} (${f.action}) ${f.reason}`);
+      // Revocation is not built yet: a revoke policy is reported as what it would do.
+      for (const f of outcome.open) lines.push(`  [${f.severity.toUpperCase()}] ${f.policyId}${f.action === "revoke" ? " (would revoke; audit only)" : ""} ${f.reason}`);
       for (const e of outcome.evaluationErrors) lines.push(`  [ERROR] ${e.policyId}: condition failed at run time: ${e.message}`);
       return lines;
     }

@@ -22,7 +22,7 @@ export interface JudgeDependencies {
 
 /** What happened to one event. Azure failures are thrown, so the platform redelivers the event. */
 export type JudgeOutcome =
-  | { readonly status: "judged"; readonly eventId: string; readonly assignment: RoleAssignment; readonly open: readonly Finding[]; readonly resolved: readonly Finding[]; readonly evaluationErrors: readonly PolicyEvaluationError[] }
+  | { readonly status: "judged"; readonly eventId: string; readonly assignment: RoleAssignment; readonly facts: Facts; readonly open: readonly Finding[]; readonly resolved: readonly Finding[]; readonly evaluationErrors: readonly PolicyEvaluationError[] }
   | { readonly status: "assignmentGone"; readonly eventId: string; readonly assignmentId: string; readonly resolved: readonly Finding[] }
   | { readonly status: "resolved"; readonly eventId: string; readonly assignmentId: string; readonly resolved: readonly Finding[] }
   | { readonly status: "rejected"; readonly eventId: string; readonly reason: string };
@@ -85,7 +85,7 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
     findingIds: open.map((f) => f.id),
     evaluationErrors: [...evaluation.errors],
   });
-  return { status: "judged", eventId: event.eventId, assignment, open, resolved, evaluationErrors: evaluation.errors };
+  return { status: "judged", eventId: event.eventId, assignment, facts, open, resolved, evaluationErrors: evaluation.errors };
 }
 
 // A role assignment can outlive its custom role; judge it with no permissions rather than drop it.
