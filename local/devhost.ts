@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { closeServer, listenOnLoopback } from "./listen.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import functions from "@azure/functions";
 import { functionRegistrations } from "../functions/index.js";
 import { describeError } from "../shared/errors.js";
@@ -43,20 +43,14 @@ export class DevHost {
 
   async start(port = 0): Promise<void> {
     const server = createServer((req, res) => void this.#handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => resolve());
-    });
+    this.#url = `http://127.0.0.1:${await listenOnLoopback(server, port)}`;
     this.#server = server;
-    this.#url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

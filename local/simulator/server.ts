@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { closeServer, listenOnLoopback } from "../listen.js";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { armRoleAssignmentSchema, type ArmRoleAssignment } from "../../shared/model/azure.js";
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
 import { FaultSwitch } from "./faults.js";
@@ -81,20 +81,14 @@ export class AzureSimulator {
 
   async start(port = 0): Promise<void> {
     const server = createServer({ key: this.options.tls.key, cert: this.options.tls.cert }, (req, res) => void this.#handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => resolve());
-    });
+    this.#url = `https://127.0.0.1:${await listenOnLoopback(server, port)}`;
     this.#server = server;
-    this.#url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 
   /** Calls `listener` with the Event Grid event of every successful role-assignment write or delete. */

@@ -26,8 +26,14 @@ export function createAuthorizationClient(credential: TokenCredential, endpoint:
   });
 }
 
-function isNotFound(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { statusCode?: unknown }).statusCode === 404;
+/** The call's result, or null when ARM answers 404; every other error propagates. */
+async function nullIfNotFound<T>(call: () => Promise<T>): Promise<T | null> {
+  try {
+    return await call();
+  } catch (error) {
+    if (typeof error === "object" && error !== null && (error as { statusCode?: unknown }).statusCode === 404) return null;
+    throw error;
+  }
 }
 
 function iso(value: Date | undefined): string | null {
@@ -77,12 +83,8 @@ export class ArmRoleAssignments implements RoleAssignments {
   constructor(private readonly client: AuthorizationManagementClient) {}
 
   async getById(assignmentId: string): Promise<RoleAssignment | null> {
-    try {
-      return roleAssignmentFromSdk(await this.client.roleAssignments.getById(assignmentId));
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
-    }
+    const found = await nullIfNotFound(() => this.client.roleAssignments.getById(assignmentId));
+    return found && roleAssignmentFromSdk(found);
   }
 }
 
@@ -91,12 +93,8 @@ export class ArmRoleDefinitions implements RoleDefinitions {
   constructor(private readonly client: AuthorizationManagementClient) {}
 
   async getById(roleDefinitionId: string): Promise<RoleDefinition | null> {
-    try {
-      return roleDefinitionFromSdk(await this.client.roleDefinitions.getById(roleDefinitionId));
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
-    }
+    const found = await nullIfNotFound(() => this.client.roleDefinitions.getById(roleDefinitionId));
+    return found && roleDefinitionFromSdk(found);
   }
 }
 
