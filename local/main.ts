@@ -95,13 +95,25 @@ async function main(): Promise<number> {
   });
   local.simulator.onResourceEvent((event) => void grid.publish([event]));
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await host.stop();
-    await local.stop();
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= Promise.all([host.stop(), local.stop()]).then(() => undefined));
+  // Ctrl-C reaches this process twice (from the terminal and forwarded by the launcher):
+  // the handlers stay installed, and only the first signal starts the shutdown.
+  let interrupted: () => void = () => undefined;
+  const interruption = new Promise<void>((resolve) => (interrupted = resolve));
+  let signalled = false;
+  let finished = false; // true once the run's work is done and only the shutdown is left
+  const onSignal = () => {
+    if (signalled) return;
+    signalled = true;
+    say("\nstopping…");
+    interrupted();
+    void stop().finally(() => {
+      if (!finished) process.exit(130);
+    });
   };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 
   try {
     const runtime = await getRuntime();
@@ -123,6 +135,7 @@ async function main(): Promise<number> {
       process.stdout.write(`${JSON.stringify({ findings, rejectedEvents, deadLetteredEvents: deadLettered })}\n`);
     }
     if (args.once) {
+      finished = true;
       await stop();
       return deadLettered.length > 0 ? 1 : 0;
     }
@@ -131,12 +144,10 @@ async function main(): Promise<number> {
 for example:
   curl -s -H 'aeg-event-type: Notification' -H 'content-type: application/json' --data @local/demo/event-guest-owner.json '${host.eventGridUrl("judgeGrantEvent")}'
 Press Ctrl-C to stop.`);
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
-    say("\nstopping…");
+    finished = true;
+    await interruption;
     await stop();
+    say("stopped.");
     return 0;
   } catch (error) {
     await stop();

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { armRoleAssignmentSchema, type ArmRoleAssignment } from "../../shared/model/azure.js";
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
-import { FaultSwitch } from "./faults.js";
+import { FaultSwitch, type FaultRule } from "./faults.js";
 import { TokenIssuer, type TokenClaims } from "./jwt.js";
 import { TenantState } from "./tenant.js";
 
@@ -154,9 +154,24 @@ export class AzureSimulator {
   }
 
   async #dispatch(route: string, req: IncomingMessage, url: URL, path: string, body: unknown): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+    if (route === "simulator.faults") return this.#faultsRoute(req, body);
+    if (route === "simulator.requests") return { status: 200, body: { value: this.requests } };
     if (route === "identity.token") return { status: 200, body: this.#token(req, url) };
     if (route.startsWith("graph.")) return this.#graph(route, req, path, body);
     return this.#arm(route, req, url, path, body);
+  }
+
+  // ---- The fault switch over HTTP (POST a rule, DELETE to clear) -----------------------------
+
+  #faultsRoute(req: IncomingMessage, body: unknown): { status: number; body: unknown } {
+    if (req.method === "DELETE") {
+      this.faults.clear();
+      return { status: 200, body: { cleared: true } };
+    }
+    const rule = parseFaultRule(body);
+    if (typeof rule === "string") throw new HttpError(400, { error: { code: "InvalidFaultRule", message: rule } });
+    this.faults.add(rule);
+    return { status: 201, body: rule };
   }
 
   // ---- Managed identity (App Service style) --------------------------------------------------
@@ -428,6 +443,8 @@ export class AzureSimulator {
 /** Names a request by the operation it addresses; the fault switch and request log use these names. */
 export function routeName(method: string, path: string): string {
   const lower = path.toLowerCase();
+  if (lower === "/_simulator/faults" && (method === "POST" || method === "DELETE")) return "simulator.faults";
+  if (lower === "/_simulator/requests" && method === "GET") return "simulator.requests";
   if (lower === "/msi/token") return "identity.token";
   if (lower.startsWith("/v1.0/")) {
     if (lower === "/v1.0/directoryobjects/getbyids" && method === "POST") return "graph.directoryObjects.getByIds";
@@ -445,6 +462,18 @@ export function routeName(method: string, path: string): string {
     }
   }
   return "unknown";
+}
+
+function parseFaultRule(body: unknown): FaultRule | string {
+  if (typeof body !== "object" || body === null) return "the body must be a JSON object";
+  const { route, status, retryAfterSeconds, latencyMs, count } = body as Record<string, unknown>;
+  if (typeof route !== "string" || route === "") return "route is required, e.g. \"arm.roleAssignments.get\" or \"arm.*\"";
+  const optionalNumber = (value: unknown, name: string, min: number, max: number) =>
+    value === undefined || (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) ? null : `${name} must be an integer from ${min} to ${max}`;
+  const problem = optionalNumber(status, "status", 400, 599) ?? optionalNumber(retryAfterSeconds, "retryAfterSeconds", 0, 3600) ?? optionalNumber(latencyMs, "latencyMs", 0, 600_000) ?? optionalNumber(count, "count", 1, 1_000_000);
+  if (problem) return problem;
+  if (status === undefined && latencyMs === undefined) return "give a status, a latencyMs, or both";
+  return { route, status: status as number | undefined, retryAfterSeconds: retryAfterSeconds as number | undefined, latencyMs: latencyMs as number | undefined, count: count as number | undefined };
 }
 
 function splitProviderPath(path: string, segment: string): { scope: string; name: string } {

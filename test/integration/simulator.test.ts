@@ -108,6 +108,19 @@ describe("the simulator's edges", () => {
     expect(await response.json()).toMatchObject({ error: { code: "InvalidApiVersionParameter" } });
   });
 
+  it("takes fault rules over HTTP, refuses a bad one, and lists what it answered", async () => {
+    const sim = azure.local.simulator.url;
+    const bad = await fetch(`${sim}/_simulator/faults`, { method: "POST", body: JSON.stringify({ route: "arm.roleAssignments.get", status: 200 }) });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()) as unknown).toMatchObject({ error: { message: "status must be an integer from 400 to 599" } });
+    const added = await fetch(`${sim}/_simulator/faults`, { method: "POST", body: JSON.stringify({ route: "graph.*", status: 429, retryAfterSeconds: 0, count: 1 }) });
+    expect(added.status).toBe(201);
+    expect(await principals.getById("bbbbbbbb-0000-4000-8000-000000000002")).not.toBeNull();
+    const log = (await (await fetch(`${sim}/_simulator/requests`)).json()) as { value: { route: string; status: number }[] };
+    expect(log.value.filter((r) => r.route === "graph.directoryObjects.get").slice(-2).map((r) => r.status)).toEqual([429, 200]);
+    expect((await fetch(`${sim}/_simulator/faults`, { method: "DELETE" })).status).toBe(200);
+  });
+
   it("adds latency on demand, which the token timeout guard turns into an error", async () => {
     azure.local.simulator.faults.add({ route: "identity.token", latencyMs: 3_000, count: 1 });
     const slow = createManagedIdentityCredential({ clientId: "e1e1e1e1-0000-4000-8000-000000000015", timeoutMs: 1_000 });
