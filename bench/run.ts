@@ -1,6 +1,7 @@
 // `npm run bench`: figures and ratios against baselines measured in the same process.
 import { fileURLToPath } from "node:url";
-import { buildFacts, toCelContext, type Facts } from "../shared/facts/build.js";
+import { buildFacts, gatherContext, toCelContext, type Facts } from "../shared/facts/build.js";
+import { SnapshotContext } from "../shared/facts/snapshotContext.js";
 import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid } from "../shared/model/access.js";
 import { readTenantSnapshot, type TenantSnapshot } from "../shared/model/snapshot.js";
 import { evaluatePolicies } from "../shared/policy/evaluate.js";
@@ -21,14 +22,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 /** The facts of every demo assignment, repeated until there are `count`. */
-function syntheticFacts(snapshot: TenantSnapshot, count: number): Facts[] {
+async function syntheticFacts(snapshot: TenantSnapshot, count: number): Promise<Facts[]> {
   const roles = new Map(snapshot.roleDefinitions.map((d) => [d.name.toLowerCase(), roleDefinitionFromArm(d)]));
   const principals = new Map(snapshot.principals.map((p) => [p.id.toLowerCase(), p]));
-  const base = snapshot.roleAssignments.map((arm) => {
-    const assignment = roleAssignmentFromArm(arm);
-    const role = roles.get(roleDefinitionGuid(assignment.roleDefinitionId))!;
-    return buildFacts({ assignment, role, principal: principals.get(assignment.principalId.toLowerCase()) ?? null, grantedBy: null, tenantId: snapshot.tenantId });
-  });
+  const context = new SnapshotContext(snapshot);
+  const base = await Promise.all(
+    snapshot.roleAssignments.map(async (arm) => {
+      const assignment = roleAssignmentFromArm(arm);
+      const role = roles.get(roleDefinitionGuid(assignment.roleDefinitionId))!;
+      const principal = principals.get(assignment.principalId.toLowerCase()) ?? null;
+      return buildFacts({ assignment, role, principal, grantedBy: null, tenantId: snapshot.tenantId, context: await gatherContext(context, assignment, role, principal) });
+    }),
+  );
   return Array.from({ length: count }, (_, i) => base[i % base.length]!);
 }
 
@@ -43,10 +48,10 @@ function rate(count: number, work: () => void): number {
   return median(rates);
 }
 
-function benchPolicies(snapshot: TenantSnapshot, policies: readonly Policy[]): void {
+async function benchPolicies(snapshot: TenantSnapshot, policies: readonly Policy[]): Promise<void> {
   const missing = policies.filter((p) => !HAND_WRITTEN[p.id]);
   if (missing.length) throw new Error(`bench/predicates.ts lacks a hand-written twin for: ${missing.map((p) => p.id).join(", ")}`);
-  const facts = syntheticFacts(snapshot, ASSIGNMENTS);
+  const facts = await syntheticFacts(snapshot, ASSIGNMENTS);
 
   // Differential check first: CEL and the hand-written predicates must agree on every assignment.
   const disagreements = facts.slice(0, snapshot.roleAssignments.length).flatMap((f) => {
@@ -137,5 +142,5 @@ async function benchGrantPath(snapshot: TenantSnapshot): Promise<void> {
 const snapshot = await readTenantSnapshot(DEMO);
 const policies = await loadPolicies(fileURLToPath(new URL("../policies", import.meta.url)));
 console.log(`grantguard bench — Node ${process.version}, ${new Date().toISOString()}`);
-benchPolicies(snapshot, policies);
+await benchPolicies(snapshot, policies);
 await benchGrantPath(snapshot);

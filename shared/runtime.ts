@@ -1,7 +1,7 @@
 import { loadConfig, type Config } from "./config.js";
 import { createManagedIdentityCredential } from "./azure/credential.js";
 import { createAzureServices, type AzureServices } from "./azure/compose.js";
-import { loadPolicies } from "./policy/load.js";
+import { loadPolicyPack, type PolicyPack } from "./policy/load.js";
 import type { Policy } from "./policy/policy.js";
 import { judgeGrantEvent, type JudgeOutcome } from "./usecases/judgeGrantEvent.js";
 
@@ -10,6 +10,7 @@ export interface Runtime {
   readonly config: Config;
   readonly services: AzureServices;
   readonly policies: readonly Policy[];
+  readonly pack: PolicyPack;
   judgeGrantEvent(raw: unknown): Promise<JudgeOutcome>;
 }
 
@@ -18,12 +19,13 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
   const config = loadConfig(env);
   const credential = createManagedIdentityCredential({ clientId: config.managedIdentityClientId, timeoutMs: config.tokenTimeoutMs });
   const services = createAzureServices(config, credential);
-  const policies = await loadPolicies(config.policiesDir);
+  const pack = await loadPolicyPack(config.policiesDir);
   return {
     config,
     services,
-    policies,
-    judgeGrantEvent: (raw) => judgeGrantEvent(raw, { ...services, policies, now: () => new Date() }),
+    policies: pack.policies,
+    pack,
+    judgeGrantEvent: (raw) => judgeGrantEvent(raw, { ...services, policies: pack.policies, exemptions: pack.exemptions, now: () => new Date() }),
   };
 }
 

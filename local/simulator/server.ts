@@ -13,6 +13,7 @@ const ARM_AUDIENCES = ["https://management.azure.com", "https://management.core.
 const GRAPH_AUDIENCES = ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"];
 const ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments";
 const DEFINITIONS = "/providers/microsoft.authorization/roledefinitions";
+const SCHEDULE_INSTANCES = "/providers/microsoft.authorization/roleassignmentscheduleinstances";
 
 /** An Event Grid event as a subscription system topic emits it for a role-assignment write or delete. */
 export type ResourceEvent = Record<string, unknown> & { id: string; eventType: string; subject: string };
@@ -242,7 +243,7 @@ export class AzureSimulator {
       throw armError(400, "InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${[...AUTHORIZATION_API_VERSIONS].join(",")}'.`);
     }
     const lower = path.toLowerCase();
-    const { scope, name } = splitProviderPath(path, lower.includes(ASSIGNMENTS) ? ASSIGNMENTS : DEFINITIONS);
+    const { scope, name } = splitProviderPath(path, lower.includes(ASSIGNMENTS) ? ASSIGNMENTS : lower.includes(SCHEDULE_INSTANCES) ? SCHEDULE_INSTANCES : DEFINITIONS);
     switch (route) {
       case "arm.roleAssignments.get": {
         const found = this.state.assignments.get(`${scope === "/" ? "" : scope}${ASSIGNMENTS}/${name}`.toLowerCase());
@@ -264,6 +265,8 @@ export class AzureSimulator {
         if (!found) throw armError(404, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${name}' does not exist.`);
         return { status: 200, body: found };
       }
+      case "arm.roleAssignmentScheduleInstances.list":
+        return { status: 200, body: this.#page(url, this.#listScheduleInstances(scope, url.searchParams.get("$filter"))) };
       case "arm.roleDefinitions.list":
         return { status: 200, body: this.#page(url, this.#listDefinitions(scope, url.searchParams.get("$filter"))) };
       default:
@@ -323,10 +326,22 @@ export class AzureSimulator {
   }
 
   #listAssignments(scope: string, filter: string | null): ArmRoleAssignment[] {
+    return this.#atAboveBelow(scope, filter, [...this.state.assignments.values()].map((a) => ({ item: a, scope: a.properties.scope, principalId: a.properties.principalId })));
+  }
+
+  #listScheduleInstances(scope: string, filter: string | null): unknown[] {
+    // A snapshot without PIM data stands for a tenant whose PIM grantguard cannot read.
+    if (this.state.scheduleInstances === null) throw armError(403, "AuthorizationFailed", "The client does not have authorization to perform action 'Microsoft.Authorization/roleAssignmentScheduleInstances/read' (the tenant snapshot has no PIM data).");
+    return this.#atAboveBelow(scope, filter, this.state.scheduleInstances.map((i) => ({ item: i, scope: i.properties.scope, principalId: i.properties.principalId })));
+  }
+
+  // ARM's list semantics for Microsoft.Authorization collections: no filter means at, above and
+  // below the scope; atScope() means at and above; principalId eq / assignedTo() filter by principal.
+  #atAboveBelow<T>(scope: string, filter: string | null, entries: { item: T; scope: string; principalId: string }[]): T[] {
     const queryScope = scope === "" ? "/" : scope;
     const above = new Set(this.state.ancestors(queryScope));
     const at = (queryScope === "/" ? "" : queryScope).toLowerCase();
-    const below = (a: ArmRoleAssignment) => queryScope === "/" || this.state.ancestors(a.properties.scope).includes(at);
+    const below = (entryScope: string) => queryScope === "/" || this.state.ancestors(entryScope).includes(at);
     let principalId: string | null = null;
     let atScopeOnly = false;
     if (filter) {
@@ -336,11 +351,13 @@ export class AzureSimulator {
       else if (principal) principalId = principal[1]!.toLowerCase();
       else throw armError(400, "UnsupportedQuery", `The filter '${filter}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{value}'' or 'assignedTo('{value}')'.`);
     }
-    return [...this.state.assignments.values()].filter((a) => {
-      if (principalId && a.properties.principalId.toLowerCase() !== principalId) return false;
-      const s = a.properties.scope.toLowerCase();
-      return above.has(s === "" ? "/" : s) || (!atScopeOnly && below(a));
-    });
+    return entries
+      .filter((e) => {
+        if (principalId && e.principalId.toLowerCase() !== principalId) return false;
+        const s = e.scope.toLowerCase();
+        return above.has(s === "" ? "/" : s) || (!atScopeOnly && below(e.scope));
+      })
+      .map((e) => e.item);
   }
 
   #definitionAt(scope: string, guid: string): unknown {
@@ -451,7 +468,7 @@ export function routeName(method: string, path: string): string {
     if (/^\/v1\.0\/(directoryobjects|users|groups|serviceprincipals)\/[^/]+$/.test(lower) && method === "GET") return "graph.directoryObjects.get";
     return "unknown";
   }
-  for (const [segment, kind] of [[ASSIGNMENTS, "roleAssignments"], [DEFINITIONS, "roleDefinitions"]] as const) {
+  for (const [segment, kind] of [[ASSIGNMENTS, "roleAssignments"], [DEFINITIONS, "roleDefinitions"], [SCHEDULE_INSTANCES, "roleAssignmentScheduleInstances"]] as const) {
     const index = lower.lastIndexOf(segment);
     if (index < 0) continue;
     const rest = lower.slice(index + segment.length);

@@ -9,6 +9,8 @@ export class TenantState {
   readonly assignments = new Map<string, ArmRoleAssignment>();
   readonly definitions = new Map<string, ArmRoleDefinition>();
   readonly principals = new Map<string, GraphDirectoryObject>();
+  /** PIM roleAssignmentScheduleInstances, served as they were exported; null when the snapshot has none (PIM unreadable). */
+  readonly scheduleInstances: { properties: { scope: string; principalId: string } }[] | null;
   readonly #mgParent = new Map<string, string | null>();
   readonly #subscriptionMg = new Map<string, string | null>();
 
@@ -17,6 +19,10 @@ export class TenantState {
     for (const a of snapshot.roleAssignments) this.assignments.set(a.id.toLowerCase(), structuredClone(a));
     for (const d of snapshot.roleDefinitions) this.definitions.set(d.name.toLowerCase(), structuredClone(d));
     for (const p of snapshot.principals) this.principals.set(p.id.toLowerCase(), structuredClone(p));
+    this.scheduleInstances = snapshot.roleAssignmentScheduleInstances === undefined ? null : structuredClone(snapshot.roleAssignmentScheduleInstances).filter(
+      (i): i is { properties: { scope: string; principalId: string } } & typeof i =>
+        typeof (i as { properties?: { scope?: unknown; principalId?: unknown } }).properties?.scope === "string" && typeof (i as { properties?: { principalId?: unknown } }).properties?.principalId === "string",
+    );
     for (const mg of snapshot.managementGroups) {
       const parent = (mg.properties as { details?: { parent?: { id?: string } } } | undefined)?.details?.parent?.id;
       this.#mgParent.set(mg.name.toLowerCase(), parent ? (parent.split("/").pop() ?? "").toLowerCase() : null);

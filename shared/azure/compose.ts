@@ -5,6 +5,8 @@ import { ArmRoleAssignments, ArmRoleDefinitions, CachedRoleDefinitions, createAu
 import { createGraphClient, GraphPrincipals, type Principals } from "./graph.js";
 import { TableEventLedger, TableFindingsStore } from "../findings/tableStore.js";
 import type { EventLedger, FindingsStore } from "../findings/store.js";
+import type { TenantContext } from "../facts/context.js";
+import { ArmTenantContext } from "./armContext.js";
 
 /** Every adapter grantguard uses, built from one credential. */
 export interface AzureServices {
@@ -13,15 +15,22 @@ export interface AzureServices {
   readonly principals: Principals;
   readonly findings: FindingsStore;
   readonly ledger: EventLedger;
+  readonly context: TenantContext;
 }
+
+// One event asks about its scope a few times in a row; a few seconds of memo serve that
+// without letting counts go stale across events.
+const SCOPE_MEMO_MS = 5_000;
 
 /** The composition root: the real SDK clients for the configured endpoints, one TokenCredential. */
 export function createAzureServices(config: Config, credential: TokenCredential): AzureServices {
   const authorization = createAuthorizationClient(credential, config.armEndpoint);
   const table = (name: string) => new TableClient(`${config.tableEndpoint}`, name, credential);
+  const roleDefinitions = new CachedRoleDefinitions(new ArmRoleDefinitions(authorization), config.roleCacheTtlMs);
   return {
     roleAssignments: new ArmRoleAssignments(authorization),
-    roleDefinitions: new CachedRoleDefinitions(new ArmRoleDefinitions(authorization), config.roleCacheTtlMs),
+    roleDefinitions,
+    context: new ArmTenantContext(authorization, roleDefinitions, { scopeTtlMs: SCOPE_MEMO_MS, roleTtlMs: config.roleCacheTtlMs }),
     principals: new GraphPrincipals(createGraphClient(credential, config.graphEndpoint)),
     findings: new TableFindingsStore(table(config.findingsTable)),
     ledger: new TableEventLedger(table(config.eventsTable)),

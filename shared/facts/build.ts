@@ -3,9 +3,10 @@ import { parseScope } from "./scope.js";
 import { rolePrivilege, type RolePrivilege } from "./privilege.js";
 import { roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../model/access.js";
 import type { GrantedBy } from "../model/event.js";
+import type { PimStatus, ScopeSummary, TenantContext, Workloads } from "./context.js";
 
 type Catalogue = typeof FACT_CATALOGUE;
-type ValueOf<T extends FactType> = T extends "string" ? string : T extends "bool" ? boolean : T extends "list<string>" ? readonly string[] : string | boolean | null;
+type ValueOf<T extends FactType> = T extends "string" ? string : T extends "bool" ? boolean : T extends "int" ? bigint : T extends "list<string>" ? readonly string[] : string | boolean | null;
 
 /** The facts of one variable, typed from the catalogue so builder and documentation cannot drift. */
 export type FactsOf<V extends FactVariable> = { readonly [K in keyof Catalogue[V]]: Catalogue[V][K] extends { type: infer T extends FactType } ? ValueOf<T> : never };
@@ -31,6 +32,25 @@ export function celTypeName(variable: FactVariable): string {
   return variable[0]!.toUpperCase() + variable.slice(1);
 }
 
+/** What the tenant context says about one assignment. */
+export interface ContextFacts {
+  readonly scopeSummary: ScopeSummary;
+  readonly pim: PimStatus;
+  readonly duplicateRoleNames: readonly string[];
+  readonly workloads: Workloads;
+}
+
+/** Asks the tenant context every question the facts need, in parallel. */
+export async function gatherContext(context: TenantContext, assignment: RoleAssignment, role: RoleDefinition, principal: Principal | null): Promise<ContextFacts> {
+  const [scopeSummary, pim, duplicateRoleNames, workloads] = await Promise.all([
+    context.scopeSummary(assignment.scope),
+    context.pimStatus(assignment),
+    context.duplicateRoleNames(role, assignment.scope),
+    context.workloads(principal),
+  ]);
+  return { scopeSummary, pim, duplicateRoleNames, workloads };
+}
+
 /** What the facts builder needs about one assignment. */
 export interface FactInputs {
   readonly assignment: RoleAssignment;
@@ -40,6 +60,7 @@ export interface FactInputs {
   readonly grantedBy: GrantedBy | null;
   /** The tenant being governed, to tell external principals from our own. */
   readonly tenantId: string | null;
+  readonly context: ContextFacts;
 }
 
 const privilegeCache = new WeakMap<RoleDefinition, RolePrivilege>();
@@ -56,7 +77,8 @@ export function privilegeOf(role: RoleDefinition): RolePrivilege {
 
 /** Builds the plain facts about one assignment; absent values are null, never missing. */
 export function buildFacts(inputs: FactInputs): Facts {
-  const { assignment: a, role, principal, grantedBy, tenantId } = inputs;
+  const { assignment: a, role, principal, grantedBy, tenantId, context } = inputs;
+  const summary = context.scopeSummary;
   const scope = parseScope(a.scope);
   const privilege = privilegeOf(role);
   const flat = (key: "actions" | "notActions" | "dataActions" | "notDataActions") => role.permissions.flatMap((p) => p[key]);
@@ -71,6 +93,10 @@ export function buildFacts(inputs: FactInputs): Facts {
       conditionVersion: a.conditionVersion,
       hasCondition: a.condition !== null && a.condition.trim() !== "",
       description: a.description,
+      hasDescription: a.description !== null && a.description.trim() !== "",
+      viaPim: context.pim.viaPim,
+      permanent: context.pim.permanent,
+      pimAssignmentType: context.pim.assignmentType,
       createdOn: a.createdOn,
       createdBy: a.createdBy,
     },
@@ -93,6 +119,7 @@ export function buildFacts(inputs: FactInputs): Facts {
       notActions: flat("notActions"),
       dataActions: flat("dataActions"),
       notDataActions: flat("notDataActions"),
+      canWrite: privilege.canWrite,
       canWriteRoleAssignments: privilege.canWriteRoleAssignments,
       canWriteRoleDefinitions: privilege.canWriteRoleDefinitions,
       canElevateAccess: privilege.canElevateAccess,
@@ -101,8 +128,16 @@ export function buildFacts(inputs: FactInputs): Facts {
       hasWildcardDataActions: privilege.hasWildcardDataActions,
       privileged: privilege.privileged,
       privilegedActions: privilege.privilegedActions,
+      duplicateOf: context.duplicateRoleNames,
     },
-    principal: principalFacts(a.principalId, principal, tenantId),
+    principal: principalFacts(a.principalId, principal, tenantId, context.workloads),
+    atScope: {
+      assignments: BigInt(summary.assignments),
+      owners: BigInt(summary.owners),
+      permanentOwners: BigInt(summary.permanentOwners),
+      ownerPercent: BigInt(summary.assignments === 0 ? 0 : Math.round((100 * summary.owners) / summary.assignments)),
+      privilegedAssignments: BigInt(summary.privilegedAssignments),
+    },
     grantedBy: {
       objectId: grantedBy?.objectId ?? null,
       upn: grantedBy?.upn ?? null,
@@ -114,8 +149,11 @@ export function buildFacts(inputs: FactInputs): Facts {
   };
 }
 
-function principalFacts(id: string, principal: Principal | null, tenantId: string | null): FactsOf<"principal"> {
+function principalFacts(id: string, principal: Principal | null, tenantId: string | null, workloads: Workloads): FactsOf<"principal"> {
   const base = {
+    workloadsKnown: workloads.known,
+    workloadResources: workloads.resourceIds,
+    workloadResourceGroups: workloads.resourceGroups,
     id,
     exists: principal !== null,
     displayName: principal?.displayName ?? null,
@@ -172,6 +210,7 @@ export function toCelContext(facts: Facts): Record<FactVariable, object> {
     scope: new FACT_CLASSES.scope(facts.scope),
     role: new FACT_CLASSES.role(facts.role),
     principal: new FACT_CLASSES.principal(facts.principal),
+    atScope: new FACT_CLASSES.atScope(facts.atScope),
     grantedBy: new FACT_CLASSES.grantedBy(facts.grantedBy),
   };
 }

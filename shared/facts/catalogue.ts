@@ -2,7 +2,7 @@
 // the CEL type environment (unknown names fail at load) and for the policy authors' reference.
 
 /** A CEL type as a condition sees it; "dyn" marks a value that may be null. */
-export type FactType = "string" | "bool" | "list<string>" | "dyn";
+export type FactType = "string" | "bool" | "int" | "list<string>" | "dyn";
 
 /** One readable fact: its CEL type, what it means, and an example value. */
 export interface FactSpec {
@@ -22,6 +22,10 @@ export const FACT_CATALOGUE = {
     conditionVersion: { type: "dyn", description: "The ABAC condition version, or null.", example: null },
     hasCondition: { type: "bool", description: "True when the assignment carries an ABAC condition.", example: false },
     description: { type: "dyn", description: "The assignment's description, or null.", example: null },
+    hasDescription: { type: "bool", description: "True when the assignment has a non-empty description.", example: false },
+    viaPim: { type: "dyn", description: "True when a PIM schedule instance stands behind this active assignment, false when none does, null when PIM data is unavailable.", example: false },
+    permanent: { type: "dyn", description: "True when nothing ends the assignment (no PIM end date), null when PIM data is unavailable.", example: true },
+    pimAssignmentType: { type: "dyn", description: "Assigned (active through PIM) or Activated (an eligible role activated), else null.", example: null },
     createdOn: { type: "dyn", description: "When ARM created the assignment (ISO 8601), or null.", example: "2026-11-20T09:14:02.000Z" },
     createdBy: { type: "dyn", description: "Object id that ARM records as the creator, or null.", example: "0a6d3f1b-…" },
   },
@@ -44,6 +48,7 @@ export const FACT_CATALOGUE = {
     notActions: { type: "list<string>", description: "Control-plane actions removed.", example: [] },
     dataActions: { type: "list<string>", description: "Data-plane actions.", example: [] },
     notDataActions: { type: "list<string>", description: "Data-plane actions removed.", example: [] },
+    canWrite: { type: "bool", description: "Some effective control-plane action is more than a read (write, delete or action).", example: true },
     canWriteRoleAssignments: { type: "bool", description: "Effective actions include Microsoft.Authorization/roleAssignments/write (can delegate access).", example: true },
     canWriteRoleDefinitions: { type: "bool", description: "Effective actions include Microsoft.Authorization/roleDefinitions/write.", example: true },
     canElevateAccess: { type: "bool", description: "Effective actions include Microsoft.Authorization/elevateAccess/action.", example: false },
@@ -52,6 +57,7 @@ export const FACT_CATALOGUE = {
     hasWildcardDataActions: { type: "bool", description: "The data actions contain `*` or a `Provider/*` wildcard.", example: false },
     privileged: { type: "bool", description: "Any of canWriteRoleAssignments, canWriteRoleDefinitions, canElevateAccess, canWriteAnyResource.", example: true },
     privilegedActions: { type: "list<string>", description: "Which privileged capabilities hold (operation names, or `*/write`).", example: ["Microsoft.Authorization/roleAssignments/write", "*/write"] },
+    duplicateOf: { type: "list<string>", description: "Names of other custom roles with exactly the same effective permissions (empty for built-in roles).", example: ["Contoso Support Reader"] },
   },
   principal: {
     id: { type: "string", description: "Object id of the principal.", example: "c4e8a2f6-…" },
@@ -67,6 +73,16 @@ export const FACT_CATALOGUE = {
     appId: { type: "dyn", description: "Application (client) id of a service principal, else null.", example: null },
     external: { type: "bool", description: "A guest user, or a service principal owned by another tenant.", example: true },
     hasPasswordCredentials: { type: "bool", description: "A service principal holding at least one password (client secret).", example: false },
+    workloadsKnown: { type: "bool", description: "True when grantguard knows which resources run as this managed identity (always for system-assigned; for user-assigned, from a snapshot's resources).", example: true },
+    workloadResources: { type: "list<string>", description: "ARM ids of the resources that run as this managed identity (empty when unknown or not a managed identity).", example: ["/subscriptions/1b6e…/resourceGroups/rg-web-prod/providers/Microsoft.Web/sites/func-orders-prod"] },
+    workloadResourceGroups: { type: "list<string>", description: "The distinct resource groups (lower-case ids) of those resources.", example: ["/subscriptions/1b6e…/resourcegroups/rg-web-prod"] },
+  },
+  atScope: {
+    assignments: { type: "int", description: "Role assignments at exactly this assignment's scope (not inherited ones).", example: 12 },
+    owners: { type: "int", description: "Owner assignments at exactly this scope.", example: 4 },
+    permanentOwners: { type: "int", description: "Owner assignments at this scope not backed by a time-bound PIM schedule.", example: 3 },
+    ownerPercent: { type: "int", description: "owners as a whole-number percentage of assignments at this scope.", example: 33 },
+    privilegedAssignments: { type: "int", description: "Assignments of privileged roles at this scope.", example: 5 },
   },
   grantedBy: {
     objectId: { type: "dyn", description: "Object id of the caller who made the grant (token claim), or null.", example: "0a6d3f1b-…" },

@@ -13,6 +13,8 @@ const ANY_PROVIDER_WRITE = "Grantguard.AnyProvider/anyResource/write";
 
 /** What a role's permissions let it do, computed from actions minus notActions (never from its name). */
 export interface RolePrivilege {
+  /** Some effective control-plane action is more than a read. */
+  readonly canWrite: boolean;
   readonly canWriteRoleAssignments: boolean;
   readonly canWriteRoleDefinitions: boolean;
   readonly canElevateAccess: boolean;
@@ -64,7 +66,12 @@ export function rolePrivilege(permissions: readonly Permission[]): RolePrivilege
     ...(canElevateAccess ? [DELEGATION_OPERATIONS.elevateAccess] : []),
     ...(canWriteAnyResource ? ["*/write"] : []),
   ];
+  // A non-read action pattern, with its wildcards made concrete, that notActions leave standing.
+  const canWrite = permissions.some((block) =>
+    block.actions.some((action) => !/\/read$/i.test(action) && !block.notActions.some((n) => compile(n).test(action.replaceAll("*", "x")))),
+  );
   return {
+    canWrite,
     canWriteRoleAssignments,
     canWriteRoleDefinitions,
     canElevateAccess,

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { SEVERITIES } from "../policy/policy.js";
 
-export const FINDING_STATUSES = ["open", "resolved"] as const;
+export const FINDING_STATUSES = ["open", "exempted", "resolved"] as const;
 export type FindingStatus = (typeof FINDING_STATUSES)[number];
 
 /** A finding: one policy matched one role assignment. Every field an auditor needs, flat. */
@@ -31,6 +31,10 @@ export const findingSchema = z.object({
   lastSeen: z.string(),
   resolvedAt: z.string().nullable(),
   resolution: z.string().nullable(),
+  /** The exemption that accepts this match (status "exempted"), its owner and when it ends. */
+  exemptionId: z.string().nullable(),
+  exemptionOwner: z.string().nullable(),
+  exemptionExpires: z.string().nullable(),
   /** The caller who made the grant: UPN, else name, else app id, else object id; null when unknown. */
   grantedBy: z.string().nullable(),
   grantedByObjectId: z.string().nullable(),

@@ -23,8 +23,9 @@ export const tenantSnapshotSchema = z.looseObject({
     .default([]),
   roleDefinitions: z.array(armRoleDefinitionSchema).default([]),
   roleAssignments: z.array(armRoleAssignmentSchema).default([]),
-  roleAssignmentScheduleInstances: z.array(z.looseObject({})).default([]),
-  roleEligibilitySchedules: z.array(z.looseObject({})).default([]),
+  // Absent means "not exported" (PIM facts unknown); an empty array means "no PIM instances".
+  roleAssignmentScheduleInstances: z.array(z.looseObject({})).optional(),
+  roleEligibilitySchedules: z.array(z.looseObject({})).optional(),
   principals: z.array(graphDirectoryObjectSchema).default([]),
   resources: z.array(z.looseObject({ id: z.string() })).default([]),
   logs: z.record(z.string(), z.array(logRow)).default({}),

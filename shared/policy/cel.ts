@@ -1,6 +1,8 @@
 import { Environment } from "@marcbachmann/cel-js";
 import { FACT_CATALOGUE, FACT_VARIABLES } from "../facts/catalogue.js";
 import { FACT_CLASSES, celTypeName } from "../facts/build.js";
+import type { ParameterValue } from "./policy.js";
+import { compileCelToJs } from "./compile.js";
 
 /** Builds the CEL environment once: one declared type per fact variable, fields from the catalogue. */
 function buildEnvironment(): Environment {
@@ -14,6 +16,22 @@ function buildEnvironment(): Environment {
 
 const environment = buildEnvironment();
 
+/** The CEL type of a parameter value: whole numbers are ints, others doubles. */
+function parameterType(value: ParameterValue): string {
+  if (Array.isArray(value)) return "list<string>";
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "double";
+  return typeof value === "string" ? "string" : "bool";
+}
+
+/** Builds the `params` object a condition reads: ints as bigint, as CEL expects. */
+export function paramsObject(parameters: Readonly<Record<string, ParameterValue>>): object {
+  const Params = class {};
+  const params = new Params() as Record<string, unknown>;
+  for (const [name, value] of Object.entries(parameters)) params[name] = typeof value === "number" && Number.isInteger(value) ? BigInt(value) : value;
+  return params;
+}
+
+
 /** A condition that failed to compile, with the 0-based offset into its text when CEL gave one. */
 export interface CelCompileError {
   readonly message: string;
@@ -21,7 +39,15 @@ export interface CelCompileError {
 }
 
 export type CompiledCondition =
-  | { readonly status: "ok"; readonly evaluate: (context: Record<string, object>) => unknown; readonly reads: readonly string[] }
+  | {
+      readonly status: "ok";
+      /** The fastest evaluator: compiled to JavaScript when the compiler covers the condition, else the interpreter. */
+      readonly evaluate: (context: Record<string, object>) => unknown;
+      /** cel-js's interpreter: the oracle the compiled function is tested against. */
+      readonly interpret: (context: Record<string, object>) => unknown;
+      readonly compiledToJs: boolean;
+      readonly reads: readonly string[];
+    }
   | { readonly status: "error"; readonly error: CelCompileError };
 
 interface AstNode {
@@ -51,20 +77,34 @@ function factPaths(ast: unknown, out: Set<string>): void {
   factPaths(ast.args, out);
 }
 
-/** Type-checks and compiles one CEL condition against the fact catalogue; it must yield a bool. */
-export function compileCondition(source: string): CompiledCondition {
-  const checked = environment.check(source);
-  if (!checked.valid) {
-    const error = checked.error as { message: string; node?: { pos?: number }; pos?: number } | undefined;
-    return { status: "error", error: { message: firstLine(error?.message ?? "invalid expression"), offset: error?.node?.pos ?? error?.pos } };
+/** Type-checks and compiles one CEL condition against the fact catalogue (and its parameters); it must yield a bool. */
+export function compileCondition(source: string, params: object = paramsObject({})): CompiledCondition {
+  const fields = Object.fromEntries(Object.entries(params).map(([name, value]) => [name, parameterType(typeof value === "bigint" ? Number(value) : (value as ParameterValue))]));
+  // Each policy's parameters get their own class, so CEL checks `params.x` against this policy's names and types.
+  const ctor = params.constructor as new () => object;
+  const env = environment.clone().registerType("Params", { ctor, fields }).registerVariable("params", "Params");
+  const failure = (error: unknown): CompiledCondition => {
+    const e = error as { message?: string; node?: { pos?: number }; pos?: number } | undefined;
+    return { status: "error", error: { message: firstLine(e?.message ?? "invalid expression"), offset: e?.node?.pos ?? e?.pos } };
+  };
+  let parsed: ReturnType<typeof env.parse>;
+  try {
+    parsed = env.parse(source);
+  } catch (error) {
+    return failure(error);
   }
+  // Checking the parsed AST (not the source again) annotates it with the types the compiler reads.
+  const checked = parsed.check();
+  if (!checked.valid) return failure(checked.error);
   if (checked.type !== "bool") {
     return { status: "error", error: { message: `the condition must be a bool, it is ${String(checked.type)}`, offset: undefined } };
   }
-  const compiled = environment.parse(source);
+  const ast = (parsed as unknown as { ast: unknown }).ast;
   const reads = new Set<string>();
-  factPaths((compiled as unknown as { ast: unknown }).ast, reads);
-  return { status: "ok", evaluate: (context) => compiled(context), reads: [...reads] };
+  factPaths(ast, reads);
+  const interpret = (context: Record<string, object>) => parsed(context);
+  const fast = compileCelToJs(ast);
+  return { status: "ok", evaluate: fast ?? interpret, interpret, compiledToJs: fast !== undefined, reads: [...reads] };
 }
 
 function firstLine(message: string): string {

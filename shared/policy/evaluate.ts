@@ -18,19 +18,21 @@ export interface Evaluation {
   readonly errors: readonly PolicyEvaluationError[];
 }
 
-/** Reads a dotted fact path ("role.privileged") from the facts. */
+/** Reads a dotted fact path ("role.privileged") from the facts, as plain JSON (CEL ints become numbers). */
 export function factValue(facts: Facts, path: string): unknown {
   const [variable, field] = path.split(".") as [keyof Facts, string];
-  return (facts[variable] as Record<string, unknown> | undefined)?.[field] ?? null;
+  const value = (facts[variable] as Record<string, unknown> | undefined)?.[field] ?? null;
+  return typeof value === "bigint" ? Number(value) : value;
 }
 
 /** Evaluates every policy against one assignment's facts. Pure: no I/O, no clock. */
 export function evaluatePolicies(policies: readonly Policy[], facts: Facts): Evaluation {
-  const context = toCelContext(facts);
+  const context: Record<string, object> = toCelContext(facts);
   const matches: PolicyMatch[] = [];
   const errors: PolicyEvaluationError[] = [];
   for (const policy of policies) {
     let matched: boolean;
+    context.params = policy.params;
     try {
       matched = policy.matches(context);
     } catch (error) {

@@ -2,8 +2,10 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LineCounter, parseDocument, isScalar, Scalar } from "yaml";
 import { GrantGuardError, PolicyValidationError } from "../errors.js";
-import { compileCondition } from "./cel.js";
-import { policyDocumentSchema, type Policy } from "./policy.js";
+import { compileCondition, paramsObject } from "./cel.js";
+import { policyDocumentSchema, type ParameterValue, type Policy, type PolicyDocument } from "./policy.js";
+import { factsForTest } from "./testing.js";
+import { EXEMPTIONS_FILE, loadExemptions, type Exemption } from "./exemptions.js";
 
 /** Every policy file of a directory, or every problem found in them. */
 export type PolicyLoadResult =
@@ -38,17 +40,49 @@ export function parsePolicyFile(file: string, text: string): Policy | PolicyVali
     return new PolicyValidationError(file, lineAt(range?.[0]) ?? 1, policyId, `${where}${issue.message}`);
   }
 
-  const compiled = compileCondition(parsed.data.condition);
-  if (compiled.status === "error") {
-    const node = doc.get("condition", true);
-    return new PolicyValidationError(file, conditionLine(node, lineAt, text, compiled.error.offset), parsed.data.id, `condition: ${compiled.error.message}`);
+  const document = parsed.data;
+  const policy = buildPolicy(document, file, document.parameters);
+  if ("offset" in policy) {
+    return new PolicyValidationError(file, conditionLine(doc.get("condition", true), lineAt, text, policy.offset), document.id, `condition: ${policy.message}`);
   }
-  const evaluate = compiled.evaluate;
+  // Test cases are checked now, so a mistyped fact fails the load, not the test run.
+  for (const [index, test] of document.tests.entries()) {
+    const testNode = doc.getIn(["tests", index], true) as { range?: [number, number, number] } | undefined;
+    const where = lineAt(testNode?.range?.[0]);
+    try {
+      factsForTest(test.facts);
+    } catch (error) {
+      return new PolicyValidationError(file, where, document.id, `tests[${index}] "${test.name}": ${(error as Error).message}`);
+    }
+    const unknown = Object.keys(test.parameters).filter((name) => !(name in document.parameters));
+    if (unknown.length) return new PolicyValidationError(file, where, document.id, `tests[${index}] "${test.name}": unknown parameter(s) ${unknown.join(", ")}`);
+    if ("offset" in buildPolicy(document, file, { ...document.parameters, ...test.parameters })) {
+      return new PolicyValidationError(file, where, document.id, `tests[${index}] "${test.name}": its parameters do not fit the condition`);
+    }
+  }
+  return policy;
+}
+
+/** Compiles a policy document with these parameter values; a CEL error instead when it does not compile. */
+function buildPolicy(document: PolicyDocument, file: string, parameters: Readonly<Record<string, ParameterValue>>): Policy | { message: string; offset: number | undefined } {
+  const params = paramsObject(parameters);
+  const compiled = compileCondition(document.condition, params);
+  if (compiled.status === "error") return compiled.error;
+  const { evaluate, interpret } = compiled;
   return {
-    ...parsed.data,
+    ...document,
+    parameters: { ...parameters },
     file,
     reads: compiled.reads,
+    params,
     matches: (context) => evaluate(context) === true,
+    matchesInterpreted: (context) => interpret(context) === true,
+    compiledToJs: compiled.compiledToJs,
+    withParameters(values) {
+      const rebuilt = buildPolicy(document, file, values);
+      if ("offset" in rebuilt) throw new TypeError(`policy ${document.id}: ${rebuilt.message}`);
+      return rebuilt;
+    },
   };
 }
 
@@ -74,7 +108,7 @@ function conditionLine(node: unknown, lineAt: (o: number | undefined) => number 
 export async function loadPolicyDir(dir: string): Promise<PolicyLoadResult> {
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n)).sort();
+    names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n) && n !== EXEMPTIONS_FILE).sort();
   } catch (error) {
     throw new GrantGuardError(`cannot read the policy directory ${dir}`, { cause: error });
   }
@@ -97,9 +131,23 @@ export async function loadPolicyDir(dir: string): Promise<PolicyLoadResult> {
   return errors.length ? { status: "invalid", policies, errors } : { status: "ok", policies };
 }
 
-/** Loads a policy directory, throwing PolicyLoadError with every problem when any file is broken. */
-export async function loadPolicies(dir: string): Promise<readonly Policy[]> {
+/** A policy directory as grantguard judges with it: enabled policies and the exemptions beside them. */
+export interface PolicyPack {
+  readonly dir: string;
+  readonly policies: readonly Policy[];
+  readonly exemptions: readonly Exemption[];
+}
+
+/** Loads policies and exemptions, throwing PolicyLoadError with every problem when any file is broken. */
+export async function loadPolicyPack(dir: string): Promise<PolicyPack> {
   const result = await loadPolicyDir(dir);
-  if (result.status === "invalid") throw new PolicyLoadError(result.errors);
-  return result.policies.filter((p) => p.enabled);
+  const exemptions = await loadExemptions(dir, new Set(result.policies.map((p) => p.id)));
+  const errors = [...(result.status === "invalid" ? result.errors : []), ...exemptions.errors];
+  if (errors.length) throw new PolicyLoadError(errors);
+  return { dir, policies: result.policies.filter((p) => p.enabled), exemptions: exemptions.exemptions };
+}
+
+/** Loads a policy directory's enabled policies, throwing PolicyLoadError when any file is broken. */
+export async function loadPolicies(dir: string): Promise<readonly Policy[]> {
+  return (await loadPolicyPack(dir)).policies;
 }

@@ -47,7 +47,9 @@ describe("the dev host's Event Grid endpoint", () => {
   it("keeps one finding when Event Grid delivers the same event three times", async () => {
     const event = await readFixture("events/guest-owner-write.json");
     for (let i = 0; i < 3; i++) expect((await post(JSON.stringify([event]), { "aeg-delivery-count": String(i) })).status).toBe(200);
-    expect(await findingsFor("a0000001-0000-4000-8000-000000000001")).toHaveLength(1);
+    const policies = (await findingsFor("a0000001-0000-4000-8000-000000000001")).map((f) => f.policyId);
+    expect(policies).toContain("guest-privileged-role");
+    expect(policies.length).toBe(new Set(policies).size);
   });
 
   it("judges a CloudEvents 1.0 event like its Event Grid twin", async () => {
@@ -55,8 +57,7 @@ describe("the dev host's Event Grid endpoint", () => {
     const cloudEvent = { specversion: "1.0", id: "ce-1", type: eg.eventType, source: eg.topic, subject: eg.subject, time: eg.eventTime, data: eg.data };
     const response = await post(JSON.stringify(cloudEvent), { "content-type": "application/cloudevents+json" });
     expect(response.status).toBe(200);
-    const [finding] = await findingsFor("a0000001-0000-4000-8000-000000000001");
-    expect(finding?.policyId).toBe("guest-privileged-role");
+    expect((await findingsFor("a0000001-0000-4000-8000-000000000001")).map((f) => f.policyId)).toContain("guest-privileged-role");
   });
 
   it("rejects malformed events with their reasons and still judges the good one in the same delivery", async () => {
@@ -93,7 +94,7 @@ describe("the dev host's Event Grid endpoint", () => {
 
     expect(grid.outcomes).toEqual([{ status: "delivered", eventId: "retry-me", attempts: 2 }]);
     expect(logs.some((l) => l.level === "error" && l.message.includes("HTTP 503"))).toBe(true);
-    expect(await findingsFor("a0000001-0000-4000-8000-000000000001")).toHaveLength(1);
+    expect((await findingsFor("a0000001-0000-4000-8000-000000000001")).map((f) => f.policyId)).toContain("guest-privileged-role");
   }, 30_000);
 
   it("dead-letters an event whose every attempt fails (grantguard lost read access), and keeps delivering the others", async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readTenantSnapshot } from "../../shared/model/snapshot.js";
+import { evaluateSnapshot } from "../../shared/usecases/evaluateSnapshot.js";
 import { fixture, readFixture, startTestAzure, type TestAzure } from "../support/testAzure.js";
 
 // The grant path through the real SDK clients (ARM, Graph, Tables, managed identity) against
@@ -25,12 +26,13 @@ describe("judgeGrantEvent against the local Azure", () => {
     for (let i = 0; i < 3; i++) await runtime.judgeGrantEvent(structuredClone(event));
 
     const findings = await runtime.services.findings.list();
-    expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({
-      policyId: "guest-privileged-role",
+    // One finding per matching policy, never more, however often the event comes.
+    expect(findings.map((f) => f.policyId).sort()).toEqual(["delegation-without-description-or-condition", "guest-privileged-role", "privileged-role-direct-to-user", "role-can-delegate-or-elevate"]);
+    const guest = findings.find((f) => f.policyId === "guest-privileged-role");
+    expect(guest).toMatchObject({
       severity: "high",
       status: "open",
-      action: "revoke",
+      action: "alert",
       assignmentId: GUEST_OWNER,
       principalId: "bbbbbbbb-0000-4000-8000-000000000002",
       principalType: "User",
@@ -46,7 +48,7 @@ describe("judgeGrantEvent against the local Azure", () => {
       firstSeen: "2026-11-21T09:30:00.000Z",
       lastSeen: "2026-11-21T09:30:00.000Z",
     });
-    expect(findings[0]!.reason).toContain("principal.guest = true");
+    expect(guest!.reason).toContain("principal.guest = true");
   });
 
   it("records no finding for a member granted Reader on a resource group", async () => {
@@ -63,11 +65,12 @@ describe("judgeGrantEvent against the local Azure", () => {
     const outcome = await runtime.judgeGrantEvent(await readFixture("events/guest-owner-delete.json"));
 
     expect(outcome.status).toBe("resolved");
-    const [finding] = await runtime.services.findings.list();
-    expect(finding).toMatchObject({ status: "resolved", resolution: "the role assignment was deleted", resolvedAt: "2026-11-21T09:30:00.000Z" });
-    // A late redelivery of the write finds the assignment gone and does not reopen the finding.
+    const findings = await runtime.services.findings.list();
+    expect(findings.length).toBeGreaterThan(0);
+    for (const finding of findings) expect(finding).toMatchObject({ status: "resolved", resolution: "the role assignment was deleted", resolvedAt: "2026-11-21T09:30:00.000Z" });
+    // A late redelivery of the write finds the assignment gone and does not reopen the findings.
     await runtime.judgeGrantEvent(await readFixture("events/guest-owner-write.json"));
-    expect((await runtime.services.findings.list())[0]?.status).toBe("resolved");
+    expect(new Set((await runtime.services.findings.list()).map((f) => f.status))).toEqual(new Set(["resolved"]));
   });
 
   it("records an assignment that ARM no longer has (404) as gone, without failing", async () => {
@@ -104,22 +107,22 @@ describe("judgeGrantEvent against the local Azure", () => {
     const runtime = await azure.runtime();
     await runtime.judgeGrantEvent(await readFixture("events/guest-owner-write.json"));
     await runtime.judgeGrantEvent(await readFixture("events/guest-owner-write.json"));
-    expect(azure.local.simulator.requests.filter((r) => r.route === "arm.roleDefinitions.get")).toHaveLength(1);
+    const guids = azure.local.simulator.requests.filter((r) => r.route === "arm.roleDefinitions.get").map((r) => r.path.split("/").pop()!.toLowerCase());
+    expect(guids.length).toBeGreaterThan(0);
+    expect(guids.length).toBe(new Set(guids).size);
   });
 
-  it("judges each starter policy's target in the fixture tenant", async () => {
+  it("judges every fixture assignment in the event path as the snapshot what-if does", async () => {
     const runtime = await azure.runtime();
     const base = await readFixture<{ data: Record<string, unknown> } & Record<string, unknown>>("events/guest-owner-write.json");
-    const expected: Record<string, string[]> = {
-      "a0000003-0000-4000-8000-000000000003": ["workload-identity-privileged-broad-scope"],
-      "a0000004-0000-4000-8000-000000000004": ["access-admin-without-condition", "privileged-role-above-resource-group"],
-      "a0000005-0000-4000-8000-000000000005": ["custom-role-delegates-access"],
-      "a0000006-0000-4000-8000-000000000006": ["deleted-principal"],
-      "a0000007-0000-4000-8000-000000000007": ["disabled-account-privileged-role"],
-      "a0000008-0000-4000-8000-000000000008": ["root-scope-assignment"],
-      "a0000009-0000-4000-8000-000000000009": [],
-    };
     const snapshot = await readTenantSnapshot(fixture("tenants/small.json"));
+    const whatIf = await evaluateSnapshot(snapshot, runtime.pack, { now: new Date() });
+    const expected: Record<string, string[]> = Object.fromEntries(snapshot.roleAssignments.map((a) => [a.name, whatIf.findings.filter((f) => f.assignmentName === a.name).map((f) => f.policyId).sort()]));
+    // Spot checks that the two paths are not both wrong.
+    expect(expected["a0000003-0000-4000-8000-000000000003"]).toContain("workload-identity-privileged-broad-scope");
+    expect(expected["a0000006-0000-4000-8000-000000000006"]).toEqual(["deleted-principal"]);
+    expect(expected["a0000007-0000-4000-8000-000000000007"]).toContain("blocked-account-write-permissions");
+    expect(expected["a0000009-0000-4000-8000-000000000009"]).toEqual([]);
     for (const [name, policies] of Object.entries(expected)) {
       const assignment = snapshot.roleAssignments.find((a) => a.name === name)!;
       const event = { ...structuredClone(base), id: `event-${name}`, subject: assignment.id, data: { ...base.data, resourceUri: assignment.id } };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildFacts } from "../../../shared/facts/build.js";
+import { buildFacts, gatherContext, type ContextFacts } from "../../../shared/facts/build.js";
+import { SnapshotContext } from "../../../shared/facts/snapshotContext.js";
 import { FACT_CATALOGUE } from "../../../shared/facts/catalogue.js";
 import { roleAssignmentFromArm, roleDefinitionFromArm } from "../../../shared/model/access.js";
 import { readTenantSnapshot } from "../../../shared/model/snapshot.js";
@@ -11,10 +12,17 @@ const role = (guid: string) => roleDefinitionFromArm(snapshot.roleDefinitions.fi
 const principal = (id: string) => snapshot.principals.find((p) => p.id === id) ?? null;
 const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 const TENANT = snapshot.tenantId;
+const tenant = new SnapshotContext(snapshot);
+const NO_CONTEXT: ContextFacts = {
+  scopeSummary: { assignments: 0, owners: 0, permanentOwners: 0, privilegedAssignments: 0 },
+  pim: { viaPim: null, permanent: null, assignmentType: null },
+  duplicateRoleNames: [],
+  workloads: { known: false, resourceIds: [], resourceGroups: [] },
+};
 
 function factsFor(name: string, roleGuid = OWNER) {
   const a = assignment(name);
-  return buildFacts({ assignment: a, role: role(roleGuid), principal: principal(a.principalId), grantedBy: null, tenantId: TENANT });
+  return buildFacts({ assignment: a, role: role(roleGuid), principal: principal(a.principalId), grantedBy: null, tenantId: TENANT, context: NO_CONTEXT });
 }
 
 describe("buildFacts", () => {
@@ -50,15 +58,25 @@ describe("buildFacts", () => {
     const a = assignment("a0000005-0000-4000-8000-000000000005");
     const sp = principal(a.principalId)!;
     const foreign = { ...sp, appOwnerOrganizationId: "00000000-1111-2222-3333-444444444444" };
-    const facts = buildFacts({ assignment: a, role: role(OWNER), principal: foreign, grantedBy: null, tenantId: TENANT });
+    const facts = buildFacts({ assignment: a, role: role(OWNER), principal: foreign, grantedBy: null, tenantId: TENANT, context: NO_CONTEXT });
     expect(facts.principal).toMatchObject({ external: true, hasPasswordCredentials: true, kind: "servicePrincipal" });
   });
 
   it("records the ABAC condition and the scope level", () => {
     const a = { ...assignment("a0000004-0000-4000-8000-000000000004"), condition: "@Resource[x] StringEquals 'y'" };
-    const facts = buildFacts({ assignment: a, role: role(OWNER), principal: null, grantedBy: null, tenantId: TENANT });
+    const facts = buildFacts({ assignment: a, role: role(OWNER), principal: null, grantedBy: null, tenantId: TENANT, context: NO_CONTEXT });
     expect(facts.assignment.hasCondition).toBe(true);
     expect(facts.scope).toMatchObject({ level: "subscription", subscriptionId: "11111111-1111-4111-8111-111111111111" });
     expect(facts.role).toMatchObject({ guid: OWNER, builtIn: true, custom: false, privileged: true });
+  });
+
+  it("reads counts at the scope, the system-assigned identity's workload and unknown PIM from the snapshot", async () => {
+    const a = assignment("a0000003-0000-4000-8000-000000000003");
+    const contributor = role("b24988ac-6180-42a0-ab88-20f7382dd24c");
+    const p = principal(a.principalId);
+    const facts = buildFacts({ assignment: a, role: contributor, principal: p, grantedBy: null, tenantId: TENANT, context: await gatherContext(tenant, a, contributor, p) });
+    expect(facts.atScope).toEqual({ assignments: 2n, owners: 0n, permanentOwners: 0n, ownerPercent: 0n, privilegedAssignments: 2n });
+    expect(facts.principal).toMatchObject({ workloadsKnown: true, workloadResourceGroups: ["/subscriptions/11111111-1111-4111-8111-111111111111/resourcegroups/rg-app"] });
+    expect(facts.assignment).toMatchObject({ viaPim: null, permanent: null });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PolicyValidationError } from "../../../shared/errors.js";
-import { buildFacts } from "../../../shared/facts/build.js";
+import { factsForTest } from "../../../shared/policy/testing.js";
 import { evaluatePolicies, explainMatch } from "../../../shared/policy/evaluate.js";
 import { parsePolicyFile } from "../../../shared/policy/load.js";
 import type { Policy } from "../../../shared/policy/policy.js";
@@ -11,12 +11,11 @@ function policy(id: string, condition: string): Policy {
   return p;
 }
 
-const facts = buildFacts({
-  assignment: { id: "/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/a", name: "a", scope: "/subscriptions/s", roleDefinitionId: "/providers/Microsoft.Authorization/roleDefinitions/r", principalId: "p", principalType: "User", condition: null, conditionVersion: null, description: null, createdOn: null, updatedOn: null, createdBy: null, updatedBy: null, delegatedManagedIdentityResourceId: null },
-  role: { id: "/providers/Microsoft.Authorization/roleDefinitions/r", name: "r", roleName: "Owner", roleType: "BuiltInRole", description: null, permissions: [{ actions: ["*"], notActions: [], dataActions: [], notDataActions: [] }], assignableScopes: ["/"] },
-  principal: { "@odata.type": "#microsoft.graph.user", id: "p", displayName: "Pat", userPrincipalName: "pat_x.com#EXT#@c.onmicrosoft.com", userType: "Guest", accountEnabled: true, createdDateTime: null },
-  grantedBy: null,
-  tenantId: "t",
+const facts = factsForTest({
+  principal: { kind: "guest", guest: true, displayName: "Pat", userPrincipalName: "pat_x.com#EXT#@c.onmicrosoft.com" },
+  role: { name: "Owner", privileged: true },
+  scope: { level: "subscription" },
+  atScope: { owners: 4 },
 });
 
 describe("evaluatePolicies", () => {
@@ -31,5 +30,12 @@ describe("evaluatePolicies", () => {
     const { matches, errors } = evaluatePolicies([policy("pol-broken", "assignment.condition.startsWith(\"x\")"), policy("pol-ok", "role.privileged")], facts);
     expect(errors).toEqual([{ policyId: "pol-broken", message: expect.any(String) }]);
     expect(matches.map((m) => m.policy.id)).toEqual(["pol-ok"]);
+  });
+
+  it("reads policy parameters and reports CEL ints as plain numbers", () => {
+    const p = parsePolicyFile("p.yaml", "id: pol-owners\ntitle: Owners over a threshold\nseverity: low\naction: alert\ndescription: A description long enough for a reviewer.\nparameters: { maxOwners: 3 }\ncondition: atScope.owners > params.maxOwners\n");
+    if (p instanceof PolicyValidationError) throw p;
+    expect(evaluatePolicies([p], facts).matches[0]?.matchedFacts).toEqual({ "atScope.owners": 4 });
+    expect(evaluatePolicies([p.withParameters({ maxOwners: 4 })], facts).matches).toEqual([]);
   });
 });

@@ -1,12 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { readTenantSnapshot } from "../../../shared/model/snapshot.js";
 import { loadPolicies } from "../../../shared/policy/load.js";
+import { SnapshotContext } from "../../../shared/facts/snapshotContext.js";
 import { judgeGrantEvent, type JudgeDependencies } from "../../../shared/usecases/judgeGrantEvent.js";
 import { FakeTenant, InMemoryFindingsStore, InMemoryLedger } from "../../support/fakes.js";
 import { fixture, readFixture } from "../../support/testAzure.js";
 
 type EventJson = Record<string, unknown> & { data: Record<string, unknown> };
-const policies = await loadPolicies(fixture("../../policies"));
+// The two policies these cases reason about; the whole pack is exercised elsewhere.
+const policies = (await loadPolicies(fixture("../../policies"))).filter((p) => ["access-admin-without-condition", "privileged-role-above-resource-group"].includes(p.id));
 const UAA_ASSIGNMENT = "/subscriptions/11111111-1111-4111-8111-111111111111/providers/Microsoft.Authorization/roleAssignments/a0000004-0000-4000-8000-000000000004";
 
 let tenant: FakeTenant;
@@ -17,7 +19,18 @@ beforeEach(async () => {
   tenant = new FakeTenant(await readTenantSnapshot(fixture("tenants/small.json")));
   findings = new InMemoryFindingsStore();
   ledger = new InMemoryLedger();
-  deps = { roleAssignments: tenant.roleAssignments, roleDefinitions: tenant.roleDefinitions, principals: tenant.directory, findings, ledger, policies, now: () => new Date("2026-11-22T00:00:00Z") };
+  const snapshot = await readTenantSnapshot(fixture("tenants/small.json"));
+  deps = {
+    roleAssignments: tenant.roleAssignments,
+    roleDefinitions: tenant.roleDefinitions,
+    principals: tenant.directory,
+    findings,
+    ledger,
+    policies,
+    exemptions: [],
+    context: new SnapshotContext(snapshot),
+    now: () => new Date("2026-11-22T00:00:00Z"),
+  };
 });
 
 async function eventFor(assignmentId: string, id: string, time: string): Promise<EventJson> {

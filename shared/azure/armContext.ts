@@ -1,0 +1,113 @@
+import type { AuthorizationManagementClient } from "@azure/arm-authorization";
+import type { RoleDefinitions } from "./arm.js";
+import { roleDefinitionFromSdk } from "./arm.js";
+import { privilegeOf } from "../facts/build.js";
+import { OWNER_ROLE_GUID, permissionSignature, sameGrant, systemAssignedWorkloads, type PimStatus, type ScopeSummary, type TenantContext, type Workloads } from "../facts/context.js";
+import { roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../model/access.js";
+
+interface Instance {
+  readonly principalId: string;
+  readonly roleDefinitionId: string;
+  readonly scope: string;
+  readonly endDateTime: string | null;
+  readonly assignmentType: string | null;
+}
+
+/** A short-lived memo: one event asks about the same scope several times in a row. */
+class Memo<T> {
+  readonly #entries = new Map<string, { expiresAt: number; value: Promise<T> }>();
+  constructor(private readonly ttlMs: number) {}
+  get(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.#entries.get(key);
+    if (hit && hit.expiresAt > now) return hit.value;
+    const value = load();
+    this.#entries.set(key, { expiresAt: now + this.ttlMs, value });
+    value.catch(() => this.#entries.delete(key));
+    return value;
+  }
+}
+
+const normScope = (scope: string) => scope.replace(/\/+$/, "").toLowerCase() || "/";
+
+/**
+ * The tenant context of the event path, read from ARM: assignments at the scope (atScope()),
+ * PIM schedule instances at the scope, and custom role definitions. Workloads of user-assigned
+ * identities need Resource Graph and are reported unknown here.
+ */
+export class ArmTenantContext implements TenantContext {
+  readonly #instances: Memo<Instance[] | null>;
+  readonly #customRoles: Memo<RoleDefinition[]>;
+
+  constructor(
+    private readonly client: AuthorizationManagementClient,
+    private readonly roleDefinitions: RoleDefinitions,
+    options: { readonly scopeTtlMs: number; readonly roleTtlMs: number },
+  ) {
+    this.#instances = new Memo(options.scopeTtlMs);
+    this.#customRoles = new Memo(options.roleTtlMs);
+  }
+
+  async scopeSummary(scope: string): Promise<ScopeSummary> {
+    const target = normScope(scope);
+    const atScope: { roleDefinitionId: string; principalId: string; scope: string }[] = [];
+    for await (const a of this.client.roleAssignments.listForScope(scope, { filter: "atScope()" })) {
+      if (a.scope && a.roleDefinitionId && a.principalId && normScope(a.scope) === target) atScope.push({ roleDefinitionId: a.roleDefinitionId, principalId: a.principalId, scope: a.scope });
+    }
+    const instances = await this.#instancesAt(scope);
+    const roles = await Promise.all([...new Set(atScope.map((a) => a.roleDefinitionId))].map(async (id) => [roleDefinitionGuid(id), await this.roleDefinitions.getById(id)] as const));
+    const privileged = new Map(roles.map(([guid, role]) => [guid, role !== null && privilegeOf(role).privileged]));
+    const owners = atScope.filter((a) => roleDefinitionGuid(a.roleDefinitionId) === OWNER_ROLE_GUID);
+    const permanentOwners = owners.filter((o) => {
+      const instance = instances?.find((i) => sameGrant(i, o));
+      return !instance || instance.endDateTime === null;
+    });
+    return {
+      assignments: atScope.length,
+      owners: owners.length,
+      permanentOwners: permanentOwners.length,
+      privilegedAssignments: atScope.filter((a) => privileged.get(roleDefinitionGuid(a.roleDefinitionId))).length,
+    };
+  }
+
+  async pimStatus(assignment: RoleAssignment): Promise<PimStatus> {
+    const instances = await this.#instancesAt(assignment.scope);
+    if (instances === null) return { viaPim: null, permanent: null, assignmentType: null };
+    const instance = instances.find((i) => sameGrant(i, assignment));
+    return { viaPim: instance !== undefined, permanent: !instance || instance.endDateTime === null, assignmentType: instance?.assignmentType ?? null };
+  }
+
+  async duplicateRoleNames(role: RoleDefinition, scope: string): Promise<readonly string[]> {
+    if (role.roleType !== "CustomRole") return [];
+    const listScope = /^\/subscriptions\/[^/]+/i.exec(scope)?.[0] ?? scope;
+    const custom = await this.#customRoles.get(normScope(listScope), async () => {
+      const found: RoleDefinition[] = [];
+      for await (const d of this.client.roleDefinitions.list(listScope, { filter: "type eq 'CustomRole'" })) found.push(roleDefinitionFromSdk(d));
+      return found;
+    });
+    const signature = permissionSignature(role);
+    return custom.filter((d) => d.name.toLowerCase() !== role.name.toLowerCase() && permissionSignature(d) === signature).map((d) => d.roleName);
+  }
+
+  async workloads(principal: Principal | null): Promise<Workloads> {
+    return systemAssignedWorkloads(principal) ?? { known: false, resourceIds: [], resourceGroups: [] };
+  }
+
+  // PIM schedule instances at a scope; null when PIM cannot be read there (no licence or no right).
+  #instancesAt(scope: string): Promise<Instance[] | null> {
+    return this.#instances.get(normScope(scope), async () => {
+      const found: Instance[] = [];
+      try {
+        for await (const i of this.client.roleAssignmentScheduleInstances.listForScope(scope, { filter: "atScope()" })) {
+          if (!i.principalId || !i.roleDefinitionId || !i.scope) continue;
+          found.push({ principalId: i.principalId, roleDefinitionId: i.roleDefinitionId, scope: i.scope, endDateTime: i.endDateTime?.toISOString() ?? null, assignmentType: i.assignmentType ?? null });
+        }
+      } catch (error) {
+        const status = (error as { statusCode?: unknown }).statusCode;
+        if (status === 403 || status === 400) return null;
+        throw error;
+      }
+      return found;
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../model/access.js";
+import type { TenantSnapshot } from "../model/snapshot.js";
+import { privilegeOf } from "./build.js";
+import { managedIdentityResourceId, OWNER_ROLE_GUID, permissionSignature, resourceGroupOf, systemAssignedWorkloads, type PimStatus, type ScopeSummary, type TenantContext, type Workloads } from "./context.js";
+
+interface PimInstance {
+  readonly principalId: string;
+  readonly roleDefinitionId: string;
+  readonly scope: string;
+  readonly endDateTime: string | null;
+  readonly assignmentType: string | null;
+}
+
+const key = (principalId: string, roleDefinitionId: string, scope: string) =>
+  `${principalId.toLowerCase()}|${roleDefinitionGuid(roleDefinitionId)}|${scope.replace(/\/+$/, "").toLowerCase() || "/"}`;
+
+function pimInstances(snapshot: TenantSnapshot): PimInstance[] {
+  return (snapshot.roleAssignmentScheduleInstances ?? []).flatMap((item) => {
+    const p = (item as { properties?: Record<string, unknown> }).properties ?? {};
+    const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
+    const principalId = str(p.principalId);
+    const roleDefinitionId = str(p.roleDefinitionId);
+    const scope = str(p.scope);
+    if (!principalId || !roleDefinitionId || !scope) return [];
+    return [{ principalId, roleDefinitionId, scope, endDateTime: str(p.endDateTime), assignmentType: str(p.assignmentType) }];
+  });
+}
+
+/** The tenant context of a snapshot, indexed once: every question is a map lookup. */
+export class SnapshotContext implements TenantContext {
+  readonly #summaries = new Map<string, ScopeSummary>();
+  readonly #pim = new Map<string, PimInstance>();
+  readonly #pimKnown: boolean;
+  readonly #rolesBySignature = new Map<string, string[]>();
+  readonly #uaiWorkloads = new Map<string, string[]>();
+
+  constructor(snapshot: TenantSnapshot) {
+    const roles = new Map(snapshot.roleDefinitions.map((d) => [d.name.toLowerCase(), roleDefinitionFromArm(d)]));
+    this.#pimKnown = snapshot.roleAssignmentScheduleInstances !== undefined;
+    for (const instance of pimInstances(snapshot)) this.#pim.set(key(instance.principalId, instance.roleDefinitionId, instance.scope), instance);
+
+    const counts = new Map<string, { assignments: number; owners: number; permanentOwners: number; privilegedAssignments: number }>();
+    for (const arm of snapshot.roleAssignments) {
+      const a = roleAssignmentFromArm(arm);
+      const scope = a.scope.replace(/\/+$/, "").toLowerCase() || "/";
+      const entry = counts.get(scope) ?? { assignments: 0, owners: 0, permanentOwners: 0, privilegedAssignments: 0 };
+      const guid = roleDefinitionGuid(a.roleDefinitionId);
+      entry.assignments += 1;
+      if (guid === OWNER_ROLE_GUID) {
+        entry.owners += 1;
+        if (this.#permanent(a)) entry.permanentOwners += 1;
+      }
+      const role = roles.get(guid);
+      if (role && privilegeOf(role).privileged) entry.privilegedAssignments += 1;
+      counts.set(scope, entry);
+    }
+    for (const [scope, summary] of counts) this.#summaries.set(scope, summary);
+
+    for (const role of roles.values()) {
+      if (role.roleType !== "CustomRole") continue;
+      const signature = permissionSignature(role);
+      this.#rolesBySignature.set(signature, [...(this.#rolesBySignature.get(signature) ?? []), role.roleName]);
+    }
+
+    for (const resource of snapshot.resources) {
+      const identities = (resource as { identity?: { userAssignedIdentities?: Record<string, unknown> } }).identity?.userAssignedIdentities ?? {};
+      for (const identityId of Object.keys(identities)) {
+        const k = identityId.toLowerCase();
+        this.#uaiWorkloads.set(k, [...(this.#uaiWorkloads.get(k) ?? []), resource.id]);
+      }
+    }
+  }
+
+  #permanent(a: RoleAssignment): boolean {
+    const instance = this.#pim.get(key(a.principalId, a.roleDefinitionId, a.scope));
+    return !instance || instance.endDateTime === null;
+  }
+
+  async scopeSummary(scope: string): Promise<ScopeSummary> {
+    return this.#summaries.get(scope.replace(/\/+$/, "").toLowerCase() || "/") ?? { assignments: 0, owners: 0, permanentOwners: 0, privilegedAssignments: 0 };
+  }
+
+  async pimStatus(assignment: RoleAssignment): Promise<PimStatus> {
+    if (!this.#pimKnown) return { viaPim: null, permanent: null, assignmentType: null };
+    const instance = this.#pim.get(key(assignment.principalId, assignment.roleDefinitionId, assignment.scope));
+    return { viaPim: instance !== undefined, permanent: this.#permanent(assignment), assignmentType: instance?.assignmentType ?? null };
+  }
+
+  async duplicateRoleNames(role: RoleDefinition): Promise<readonly string[]> {
+    if (role.roleType !== "CustomRole") return [];
+    return (this.#rolesBySignature.get(permissionSignature(role)) ?? []).filter((name) => name !== role.roleName);
+  }
+
+  async workloads(principal: Principal | null): Promise<Workloads> {
+    const system = systemAssignedWorkloads(principal);
+    if (system) return system;
+    const identityId = managedIdentityResourceId(principal);
+    if (!identityId) return { known: false, resourceIds: [], resourceGroups: [] };
+    const resourceIds = this.#uaiWorkloads.get(identityId.toLowerCase()) ?? [];
+    return { known: true, resourceIds, resourceGroups: [...new Set(resourceIds.map(resourceGroupOf).filter((g): g is string => g !== null))] };
+  }
+}

@@ -1,0 +1,66 @@
+import type { Facts } from "../facts/build.js";
+import { parseScope } from "../facts/scope.js";
+import type { RoleAssignment } from "../model/access.js";
+import type { GrantedBy } from "../model/event.js";
+import { findingId, type Finding } from "../model/finding.js";
+import { explainMatch, type PolicyMatch } from "../policy/evaluate.js";
+import type { Exemption } from "../policy/exemptions.js";
+
+/** Where a judgement came from: an event (its id, time and caller) or a what-if run (its time). */
+export interface JudgementOrigin {
+  readonly eventId: string | null;
+  /** The event's time, or the evaluation time: firstSeen/lastSeen/resolvedAt come from it. */
+  readonly time: string;
+  readonly correlationId: string | null;
+  readonly grantedBy: GrantedBy | null;
+}
+
+const earliest = (a: string, b: string) => (a < b ? a : b);
+const latest = (a: string, b: string) => (a > b ? a : b);
+
+/** The finding for one match: open, or exempted when an exemption in force covers it. */
+export function findingFromMatch(match: PolicyMatch, a: RoleAssignment, facts: Facts, origin: JudgementOrigin, previous: Finding | undefined, exemption: Exemption | undefined): Finding {
+  const scope = parseScope(a.scope);
+  const by = origin.grantedBy;
+  const newer = !previous || previous.lastSeen <= origin.time;
+  return {
+    id: findingId(match.policy.id, a.id),
+    policyId: match.policy.id,
+    policyTitle: match.policy.title,
+    severity: match.policy.severity,
+    status: exemption ? "exempted" : "open",
+    action: match.policy.action,
+    assignmentId: a.id,
+    assignmentName: a.name,
+    principalId: a.principalId,
+    principalType: a.principalType,
+    principalName: typeof facts.principal.displayName === "string" ? facts.principal.displayName : null,
+    roleDefinitionId: a.roleDefinitionId,
+    roleName: facts.role.name,
+    scope: a.scope,
+    scopeLevel: scope.level,
+    subscriptionId: scope.subscriptionId,
+    reason: explainMatch(match),
+    matchedFacts: match.matchedFacts,
+    // Event times, not processing times: a redelivered or late event cannot move these backwards.
+    firstSeen: previous ? earliest(previous.firstSeen, origin.time) : origin.time,
+    lastSeen: previous ? latest(previous.lastSeen, origin.time) : origin.time,
+    resolvedAt: null,
+    resolution: null,
+    exemptionId: exemption?.id ?? null,
+    exemptionOwner: exemption?.owner ?? null,
+    exemptionExpires: exemption?.expires ?? null,
+    grantedBy: by?.upn ?? by?.name ?? by?.appId ?? by?.objectId ?? a.createdBy,
+    grantedByObjectId: by?.objectId ?? a.createdBy,
+    grantedByIpAddress: by?.ipAddress ?? null,
+    lastEventId: newer ? origin.eventId : (previous?.lastEventId ?? null),
+    correlationId: newer ? origin.correlationId : (previous?.correlationId ?? null),
+  };
+}
+
+/** The open or exempted findings among these, resolved with a reason at the origin's time. */
+export function resolveFindings(findings: readonly Finding[], origin: JudgementOrigin, resolution: string): Finding[] {
+  return findings
+    .filter((f) => f.status !== "resolved")
+    .map((f) => ({ ...f, status: "resolved" as const, resolvedAt: origin.time, resolution, lastEventId: origin.eventId }));
+}
