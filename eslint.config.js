@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "local/demo/tenant.json"] },
+  { ignores: ["dist/**", "node_modules/**", ".scratch/**", "local/demo/tenant.json"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

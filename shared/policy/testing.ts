@@ -108,7 +108,7 @@ export function factsForTest(overrides: PolicyTest["facts"]): Facts {
       try {
         facts[variable as FactVariable][field] = conforms(spec, value);
       } catch (error) {
-        throw new TypeError(`fact '${variable}.${field}' ${(error as Error).message}`);
+        throw new TypeError(`fact '${variable}.${field}' ${(error as Error).message}`, { cause: error });
       }
     }
   }
