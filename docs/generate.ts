@@ -10,10 +10,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import { dirname, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isScalar, parseDocument, Scalar, stringify } from "yaml";
+import { toCelContext } from "../shared/facts/build.js";
 import { FACT_CATALOGUE, FACT_VARIABLES, type FactSpec } from "../shared/facts/catalogue.js";
 import { PolicyValidationError } from "../shared/errors.js";
 import { compileCondition, paramsObject } from "../shared/policy/cel.js";
-import { EXEMPTIONS_FILE, parseExemptions, type Exemption } from "../shared/policy/exemptions.js";
+import { EXEMPTIONS_FILE, exemptionFor, parseExemptions, type Exemption } from "../shared/policy/exemptions.js";
 import { loadPolicyDir, parsePolicyFile, PolicyLoadError } from "../shared/policy/load.js";
 import { policyDocumentSchema, policyTestSchema, SEVERITIES, type ParameterValue, type Policy, type PolicyDocument, type PolicyTest } from "../shared/policy/policy.js";
 import { baselineFacts, runPolicyTests } from "../shared/policy/testing.js";
@@ -28,6 +29,7 @@ export const REFERENCE_FILE = "docs/policy-reference.md";
 
 /** A value as readable JSON (CEL ints, which are bigints, as plain numbers). */
 function json(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(json).join(", ")}]`;
   return JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? Number(v) : v)) ?? "null";
 }
 
@@ -50,9 +52,17 @@ function fence(language: string, text: string): string[] {
   return [`\`\`\`${language}`, ...text.replace(/\n+$/, "").split("\n"), "```"];
 }
 
+/** Author-written text (titles, descriptions, names) as Markdown: code spans kept, emphasis and HTML characters escaped elsewhere. */
+function prose(text: string): string {
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part, index) => (index % 2 === 1 ? part : part.replace(/[*\\]|\B_|_\B/g, (c) => `\\${c}`).replace(/</g, "&lt;")))
+    .join("");
+}
+
 /** Folded YAML prose (descriptions) as one paragraph. */
 function paragraph(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
+  return prose(text.replace(/\s+/g, " ").trim());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,6 +181,27 @@ function mustFail(condition: string, parameters: Readonly<Record<string, Paramet
   return error;
 }
 
+/** Evaluates a condition on the test baseline (with no parameters), for the statements the reference makes about CEL. */
+function onBaseline(condition: string): unknown {
+  const params = paramsObject({});
+  const compiled = compileCondition(condition, params);
+  if (compiled.status === "error") throw new Error(`the reference's CEL example does not compile: ${condition}: ${compiled.error.message}`);
+  return compiled.interpret({ ...toCelContext(baselineFacts()), params });
+}
+
+/** The statements the reference makes about CEL semantics, checked against cel-js. */
+function checkCelClaims(): void {
+  const claims: [string, boolean][] = [
+    ["`all` is true on an empty list", onBaseline(`role.dataActions.all(a, a.endsWith("/read"))`) === true],
+    ["a null bool is not `== false`", onBaseline("assignment.viaPim == false") === false],
+    ["a null fact equals null", onBaseline("assignment.viaPim == null") === true],
+    ["`&&` stops at a false null test", onBaseline(`assignment.condition != null && assignment.condition.startsWith("x")`) === false],
+    ["ints and doubles do not mix in ==", compileMessage("atScope.owners == 3.0") !== undefined],
+  ];
+  const wrong = claims.filter(([, holds]) => !holds).map(([claim]) => claim);
+  if (wrong.length) throw new Error(`the reference's statements about CEL no longer hold: ${wrong.join("; ")}`);
+}
+
 /** The condition as its author wrote it: a block scalar keeps its lines; other styles give the value. */
 function conditionAsWritten(text: string, policy: Policy): string {
   const node = parseDocument(text).get("condition", true);
@@ -225,8 +256,8 @@ const EXEMPTION_FIELDS = {
 /** Required, or the default the schema fills in. */
 function requirement(field: { safeParse(value: unknown): { success: boolean; data?: unknown } }): string {
   const empty = field.safeParse(undefined);
-  if (!empty.success) return "required";
-  return empty.data === undefined ? "optional" : `optional, default ${code(json(empty.data))}`;
+  if (!empty.success) return "yes";
+  return empty.data === undefined ? "no" : `no, default ${code(json(empty.data))}`;
 }
 
 function checkDocumented(what: string, schemaKeys: readonly string[], documented: readonly string[]): void {
@@ -268,9 +299,32 @@ function exemptionRequirements(policyIds: ReadonlySet<string>): Map<string, stri
   return new Map(
     Object.keys(EXEMPTION_FIELDS).map((field) => {
       const without = Object.fromEntries(Object.entries(entry).filter(([k]) => k !== field));
-      return [field, parseExemptionsExample(stringify({ exemptions: [without] }), policyIds).errors.length ? "required" : "optional"];
+      return [field, parseExemptionsExample(stringify({ exemptions: [without] }), policyIds).errors.length ? "yes" : "no"];
     }),
   );
+}
+
+/** The matching rules the reference states, checked against exemptionFor with the example's exemptions. */
+function checkExemptionClaims(exemptions: readonly Exemption[]): void {
+  const [person, sandbox] = exemptions;
+  if (!person?.principalId || !sandbox?.scope || person.scope !== undefined || sandbox.principalId !== undefined || sandbox.policy !== "*") throw new Error("the reference's exemptions example changed shape");
+  const who = person.principalId;
+  const where = sandbox.scope;
+  const early = new Date("2026-06-01T00:00:00Z");
+  const covers = (e: Exemption, policyId: string, principalId: string, scope: string, now = early) => exemptionFor([e], policyId, { principalId, scope }, now)?.id === e.id;
+  const claims: [string, boolean][] = [
+    ["a principal id matches in any case", covers(person, person.policy, who.toUpperCase(), "/subscriptions/any")],
+    ["an exemption covers only its policy", !covers(person, "deleted-principal", who, "/subscriptions/any")],
+    ["without a principal, any principal", covers(sandbox, "deleted-principal", "anyone", where)],
+    ["a scope covers itself, with or without a trailing /", covers(sandbox, "x", "p", where) && covers(sandbox, "x", "p", `${where}/`)],
+    ["a scope covers what is below it, in any case", covers(sandbox, "x", "p", `${where.toUpperCase()}/resourceGroups/rg-a`)],
+    ["a scope does not cover its parent or a sibling", !covers(sandbox, "x", "p", "/subscriptions") && !covers(sandbox, "x", "p", `${where}0`)],
+    ["a date lasts to the end of that day, UTC", covers(person, person.policy, who, "/", new Date(`${person.expires.slice(0, 10)}T23:59:00Z`))],
+    ["an expired exemption covers nothing", !covers(person, person.policy, who, "/", new Date(person.expires))],
+    ["the first exemption that covers a match is recorded", exemptionFor([sandbox, { ...sandbox, id: "second" }], "x", { principalId: "p", scope: where }, early)?.id === sandbox.id],
+  ];
+  const wrong = claims.filter(([, holds]) => !holds).map(([claim]) => claim);
+  if (wrong.length) throw new Error(`the reference's statements about exemptions no longer hold: ${wrong.join("; ")}`);
 }
 
 function exemptionError(text: string, policyIds: ReadonlySet<string>): string {
@@ -332,7 +386,7 @@ export async function renderReference(): Promise<string> {
     ...fence("yaml", exampleText),
     "",
     ...table(
-      ["field", "", "meaning"],
+      ["field", "required", "meaning"],
       Object.entries(POLICY_FIELDS).map(([name, doc]) => [code(name), requirement(policyDocumentSchema.shape[name as keyof PolicyDocument]), doc.text]),
     ),
     "",
@@ -341,6 +395,7 @@ export async function renderReference(): Promise<string> {
   );
 
   // CEL
+  checkCelClaims();
   const boolError = mustFail("role.name");
   const nullableBoolError = mustFail("principal.enabled");
   const runtimeText = smallPolicy("upn-domain", `principal.userPrincipalName.endsWith("@fabrikam.com")`, "tests:\n  - name: a principal with no UPN\n    expect: no-match\n    facts:\n      principal: { userPrincipalName: null }\n");
@@ -411,7 +466,7 @@ export async function renderReference(): Promise<string> {
   const unknownParam = loadError("policies/too-many-owners.yaml", smallPolicy("too-many-owners", "atScope.owners > params.maxOwner", "parameters:\n  maxOwners: 3\n"));
   const mixedParam = loadError("policies/owner-share.yaml", smallPolicy("owner-share", "atScope.owners * 100 > params.maxShare * atScope.assignments", "parameters:\n  maxShare: 12.5\n"));
   const unknownOverride = loadError("policies/too-many-owners.yaml", smallPolicy("too-many-owners", "atScope.owners > params.maxOwners", "parameters:\n  maxOwners: 3\ntests:\n  - name: stricter\n    expect: match\n    parameters: { maxOwner: 2 }\n    facts:\n      atScope: { owners: 3 }\n"));
-  const badOverride = loadError("policies/too-many-owners.yaml", smallPolicy("too-many-owners", "atScope.owners > params.maxOwners", "parameters:\n  maxOwners: 3\ntests:\n  - name: stricter\n    expect: match\n    parameters: { maxOwners: 2.5 }\n    facts:\n      atScope: { owners: 3 }\n"));
+  const badOverride = loadError("policies/too-many-owners.yaml", smallPolicy("too-many-owners", "atScope.owners > params.maxOwners", "parameters:\n  maxOwners: 3\ntests:\n  - name: stricter\n    expect: match\n    parameters: { maxOwners: \"2\" }\n    facts:\n      atScope: { owners: 3 }\n"));
   add(
     "## Parameters",
     "",
@@ -448,7 +503,7 @@ export async function renderReference(): Promise<string> {
     "",
     "`tests:` is a list of cases; each describes an assignment by how it differs from a neutral baseline, and says whether the policy must match it. Write at least one case that matches and one *near miss* that differs in one decisive fact and must not match.",
     "",
-    ...table(["field", "", "meaning"], Object.entries(TEST_FIELDS).map(([name, doc]) => [code(name), requirement(policyTestSchema.shape[name as keyof PolicyTest]), doc.text])),
+    ...table(["field", "required", "meaning"], Object.entries(TEST_FIELDS).map(([name, doc]) => [code(name), requirement(policyTestSchema.shape[name as keyof PolicyTest]), doc.text])),
     "",
     "Overrides are applied one field at a time on top of the baseline and are checked at load against the catalogue: an unknown variable or field, or a value of the wrong type, fails the load. Ints must be whole numbers; *string or null* and *bool or null* facts take a string, a bool or null; lists take lists of strings. Facts are not derived from one another in a test case: setting `role.privileged: true` leaves `role.canWrite` false, so set every fact the condition reads.",
     "",
@@ -472,6 +527,7 @@ export async function renderReference(): Promise<string> {
   const exemptionsText = exemptionsExampleText();
   const parsedExemptions = parseExemptionsExample(exemptionsText, policyIds);
   if (parsedExemptions.errors.length) throw new Error(`the reference's exemptions example does not load: ${parsedExemptions.errors[0]!.message}`);
+  checkExemptionClaims(parsedExemptions.exemptions);
   const required = exemptionRequirements(policyIds);
   const blanket = exemptionError(`exemptions:\n  - id: everything\n    policy: "*"\n    scope: /\n    owner: someone@contoso.com\n    justification: We accept every risk everywhere, for now.\n    expires: 2027-01-31\n`, policyIds);
   const unknownPolicy = exemptionError(`exemptions:\n  - id: typo\n    policy: guest-privileged-roles\n    principalId: 3f2a9c61-0d4e-4b7a-9e15-6c8d2b7f4a10\n    owner: someone@contoso.com\n    justification: Contractor finishing the migration, approved in CHG-2231.\n    expires: 2027-01-31\n`, policyIds);
@@ -482,7 +538,7 @@ export async function renderReference(): Promise<string> {
     "",
     ...fence("yaml", exemptionsText),
     "",
-    ...table(["field", "", "meaning"], Object.entries(EXEMPTION_FIELDS).map(([name, doc]) => [code(name), required.get(name) ?? "optional", doc.text])),
+    ...table(["field", "required", "meaning"], Object.entries(EXEMPTION_FIELDS).map(([name, doc]) => [code(name), required.get(name) ?? "no", doc.text])),
     "",
     `An exemption covers a match when it has not expired, names the policy (or \`*\`), and its principal and scope, where given, fit the assignment; the first one in the file that covers it is recorded. Expiry dates are read as the end of the day in UTC: the example's first \`expires\` becomes \`${parsedExemptions.exemptions[0]!.expires}\`. Once an exemption has expired, the next judgement of the assignment (a new event for it, or a what-if run) records the match as \`open\` again.`,
     "",
@@ -504,7 +560,7 @@ export async function renderReference(): Promise<string> {
     "",
   );
   for (const [variable, fields] of catalogueEntries()) {
-    add(`### \`${variable}\``, "", ...table(["fact", "type", "meaning", "example"], fields.map(([field, spec]) => [code(`${variable}.${field}`), factTypeLabel(spec), spec.description, code(json(spec.example))])), "");
+    add(`### \`${variable}\``, "", ...table(["fact", "type", "meaning", "example"], fields.map(([field, spec]) => [code(`${variable}.${field}`), factTypeLabel(spec), prose(spec.description), code(json(spec.example))])), "");
   }
 
   // --- Built-in policies
@@ -513,14 +569,14 @@ export async function renderReference(): Promise<string> {
     "",
     `The ${policies.length} policies of \`policies/\`, by severity, then id.`,
     "",
-    ...table(["id", "severity", "title"], policies.map(({ policy }) => [`[${policy.id}](#${policy.id})`, policy.severity, policy.title])),
+    ...table(["id", "severity", "title"], policies.map(({ policy }) => [`[${policy.id}](#${policy.id})`, policy.severity, prose(policy.title)])),
     "",
   );
   for (const { policy, text, file } of policies) {
     add(
       `### ${policy.id}`,
       "",
-      `**${policy.title}**`,
+      `**${prose(policy.title)}**`,
       "",
       `- Severity: ${policy.severity}`,
       `- Default action: ${policy.action}`,
@@ -530,7 +586,7 @@ export async function renderReference(): Promise<string> {
       paragraph(policy.description),
       "",
     );
-    if (policy.references.length) add("References:", "", ...policy.references.map((r) => `- ${r}`), "");
+    if (policy.references.length) add("References:", "", ...policy.references.map((r) => `- ${prose(r)}`), "");
     add("Condition:", "", ...fence("cel", conditionAsWritten(text, policy)), "");
     if (Object.keys(policy.parameters).length) {
       add("Parameters:", "", ...table(["parameter", "default", "CEL type"], paramTypes(policy.parameters)), "");
@@ -543,7 +599,7 @@ export async function renderReference(): Promise<string> {
         ...table(["case", "expects"], policy.tests.map((t) => {
           const overrides = Object.entries(t.parameters);
           const suffix = overrides.length ? ` (with ${overrides.map(([k, v]) => `${code(`${k}: ${json(v)}`)}`).join(", ")})` : "";
-          return [`${t.name}${suffix}`, t.expect];
+          return [`${prose(t.name)}${suffix}`, t.expect];
         })),
         "",
       );

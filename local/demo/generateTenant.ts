@@ -1498,7 +1498,7 @@ AADManagedIdentitySignInLogs.sort(byTime);
 // Custom role definitions (after principals exist, for createdBy)
 // ---------------------------------------------------------------------------------------------
 
-function customRole(guidValue: string, roleName: string, description: string, permissions: Permission, createdDaysAgo: number, createdBy: string): object {
+function customRole(guidValue: string, roleName: string, description: string, permissions: Permission, createdDaysAgo: number, createdBy: string, alsoAssignableAt: readonly string[] = []): object {
   const k = CUSTOM_ROLE_SUB[guidValue]!;
   return {
     id: `/subscriptions/${SUBS[k].id}/providers/Microsoft.Authorization/roleDefinitions/${guidValue}`,
@@ -1508,7 +1508,7 @@ function customRole(guidValue: string, roleName: string, description: string, pe
       roleName,
       type: "CustomRole",
       description,
-      assignableScopes: [`/subscriptions/${SUBS[k].id}`],
+      assignableScopes: [`/subscriptions/${SUBS[k].id}`, ...alsoAssignableAt],
       permissions: [permissions],
       createdOn: ago(createdDaysAgo),
       updatedOn: ago(createdDaysAgo),
@@ -1542,7 +1542,10 @@ roleDefinitions.push(
     640,
     priya.id,
   ),
-  customRole(ROLE.supportReader, "Contoso Support Reader", "Read-only access for application support.", perm(["*/read"]), 910, formerAdmin.id),
+  // Shared with every landing zone, so the Staging copy below duplicates a role Staging already had.
+  customRole(ROLE.supportReader, "Contoso Support Reader", "Read-only access for application support.", perm(["*/read"]), 910, formerAdmin.id, [
+    "/providers/Microsoft.Management/managementGroups/contoso-landingzones",
+  ]),
   customRole(
     ROLE.dataSteward,
     "Contoso Data Steward",

@@ -1,7 +1,7 @@
 import type { ArmRoleAssignment, ArmRoleDefinition, GraphDirectoryObject } from "../../shared/model/azure.js";
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
+import { ScopeHierarchy } from "../../shared/facts/hierarchy.js";
 
-const MG_PREFIX = "/providers/microsoft.management/managementgroups/";
 
 /** The simulator's mutable copy of a tenant snapshot, indexed the way ARM and Graph look things up. */
 export class TenantState {
@@ -11,8 +11,7 @@ export class TenantState {
   readonly principals = new Map<string, GraphDirectoryObject>();
   /** PIM roleAssignmentScheduleInstances, served as they were exported; null when the snapshot has none (PIM unreadable). */
   readonly scheduleInstances: { properties: { scope: string; principalId: string } }[] | null;
-  readonly #mgParent = new Map<string, string | null>();
-  readonly #subscriptionMg = new Map<string, string | null>();
+  readonly #hierarchy: ScopeHierarchy;
 
   constructor(snapshot: TenantSnapshot) {
     this.tenantId = snapshot.tenantId;
@@ -23,36 +22,11 @@ export class TenantState {
       (i): i is { properties: { scope: string; principalId: string } } & typeof i =>
         typeof (i as { properties?: { scope?: unknown; principalId?: unknown } }).properties?.scope === "string" && typeof (i as { properties?: { principalId?: unknown } }).properties?.principalId === "string",
     );
-    for (const mg of snapshot.managementGroups) {
-      const parent = (mg.properties as { details?: { parent?: { id?: string } } } | undefined)?.details?.parent?.id;
-      this.#mgParent.set(mg.name.toLowerCase(), parent ? (parent.split("/").pop() ?? "").toLowerCase() : null);
-    }
-    for (const s of snapshot.subscriptions) {
-      this.#subscriptionMg.set(s.subscriptionId.toLowerCase(), s.managementGroupId ? (s.managementGroupId.split("/").pop() ?? "").toLowerCase() : null);
-    }
+    this.#hierarchy = new ScopeHierarchy(snapshot);
   }
 
   /** The scope and every scope above it, lower-cased: "/", management groups, subscription, group, resources. */
   ancestors(scope: string): string[] {
-    const id = scope.toLowerCase().replace(/\/+$/, "");
-    if (id === "" || id === "/") return ["/"];
-    if (id.startsWith(MG_PREFIX)) return ["/", ...this.#mgChain(id.slice(MG_PREFIX.length)).reverse()];
-    // ["subscriptions", s, "resourcegroups", rg, "providers", namespace, type, name, type, name, …]
-    const parts = id.split("/").slice(1);
-    const prefix = (length: number) => `/${parts.slice(0, length).join("/")}`;
-    const out = ["/", ...this.#mgChain(this.#subscriptionMg.get(parts[1] ?? "") ?? null).reverse(), prefix(2)];
-    if (parts.length >= 4) out.push(prefix(4));
-    for (let length = 8; length <= parts.length; length += 2) out.push(prefix(length));
-    return out;
-  }
-
-  #mgChain(name: string | null): string[] {
-    const chain: string[] = [];
-    const seen = new Set<string>();
-    for (let current = name; current && !seen.has(current); current = this.#mgParent.get(current) ?? null) {
-      seen.add(current);
-      chain.push(`${MG_PREFIX}${current}`);
-    }
-    return chain;
+    return this.#hierarchy.ancestors(scope);
   }
 }

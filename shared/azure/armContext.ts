@@ -3,6 +3,7 @@ import type { RoleDefinitions } from "./arm.js";
 import { roleDefinitionFromSdk } from "./arm.js";
 import { privilegeOf } from "../facts/build.js";
 import { OWNER_ROLE_GUID, permissionSignature, sameGrant, systemAssignedWorkloads, type PimStatus, type ScopeSummary, type TenantContext, type Workloads } from "../facts/context.js";
+import { roleListingScope } from "../facts/hierarchy.js";
 import { roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../model/access.js";
 
 interface Instance {
@@ -79,7 +80,7 @@ export class ArmTenantContext implements TenantContext {
 
   async duplicateRoleNames(role: RoleDefinition, scope: string): Promise<readonly string[]> {
     if (role.roleType !== "CustomRole") return [];
-    const listScope = /^\/subscriptions\/[^/]+/i.exec(scope)?.[0] ?? scope;
+    const listScope = roleListingScope(scope);
     const custom = await this.#customRoles.get(normScope(listScope), async () => {
       const found: RoleDefinition[] = [];
       for await (const d of this.client.roleDefinitions.list(listScope, { filter: "type eq 'CustomRole'" })) found.push(roleDefinitionFromSdk(d));

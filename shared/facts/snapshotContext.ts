@@ -1,6 +1,7 @@
 import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../model/access.js";
 import type { TenantSnapshot } from "../model/snapshot.js";
 import { privilegeOf } from "./build.js";
+import { ScopeHierarchy, roleListingScope } from "./hierarchy.js";
 import { managedIdentityResourceId, OWNER_ROLE_GUID, permissionSignature, resourceGroupOf, systemAssignedWorkloads, type PimStatus, type ScopeSummary, type TenantContext, type Workloads } from "./context.js";
 
 interface PimInstance {
@@ -31,7 +32,8 @@ export class SnapshotContext implements TenantContext {
   readonly #summaries = new Map<string, ScopeSummary>();
   readonly #pim = new Map<string, PimInstance>();
   readonly #pimKnown: boolean;
-  readonly #rolesBySignature = new Map<string, string[]>();
+  readonly #customRoles: { readonly role: RoleDefinition; readonly signature: string; readonly assignableScopes: ReadonlySet<string> }[] = [];
+  readonly #hierarchy: ScopeHierarchy;
   readonly #uaiWorkloads = new Map<string, string[]>();
 
   constructor(snapshot: TenantSnapshot) {
@@ -56,10 +58,10 @@ export class SnapshotContext implements TenantContext {
     }
     for (const [scope, summary] of counts) this.#summaries.set(scope, summary);
 
+    this.#hierarchy = new ScopeHierarchy(snapshot);
     for (const role of roles.values()) {
       if (role.roleType !== "CustomRole") continue;
-      const signature = permissionSignature(role);
-      this.#rolesBySignature.set(signature, [...(this.#rolesBySignature.get(signature) ?? []), role.roleName]);
+      this.#customRoles.push({ role, signature: permissionSignature(role), assignableScopes: new Set(role.assignableScopes.map((s) => s.replace(/\/+$/, "").toLowerCase() || "/")) });
     }
 
     for (const resource of snapshot.resources) {
@@ -86,9 +88,14 @@ export class SnapshotContext implements TenantContext {
     return { viaPim: instance !== undefined, permanent: this.#permanent(assignment), assignmentType: instance?.assignmentType ?? null };
   }
 
-  async duplicateRoleNames(role: RoleDefinition): Promise<readonly string[]> {
+  // As ARM answers it: the other custom roles assignable where the assignment's roles are listed.
+  async duplicateRoleNames(role: RoleDefinition, scope: string): Promise<readonly string[]> {
     if (role.roleType !== "CustomRole") return [];
-    return (this.#rolesBySignature.get(permissionSignature(role)) ?? []).filter((name) => name !== role.roleName);
+    const visible = new Set(this.#hierarchy.ancestors(roleListingScope(scope)));
+    const signature = permissionSignature(role);
+    return this.#customRoles
+      .filter((c) => c.role.name.toLowerCase() !== role.name.toLowerCase() && c.signature === signature && [...c.assignableScopes].some((s) => visible.has(s)))
+      .map((c) => c.role.roleName);
   }
 
   async workloads(principal: Principal | null): Promise<Workloads> {
