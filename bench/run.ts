@@ -11,9 +11,13 @@ import { createRuntime } from "../shared/runtime.js";
 import { startLocalAzure } from "../local/localAzure.js";
 import { loadTrustedLocalTls } from "../local/tls.js";
 import { HAND_WRITTEN } from "./predicates.js";
+import { createJsonRulesEngine } from "./jsonRules.js";
+import { scaleTenant } from "./synthetic.js";
+import { evaluateSnapshot } from "../shared/usecases/evaluateSnapshot.js";
 
 const DEMO = fileURLToPath(new URL("../local/demo/tenant.json", import.meta.url));
 const ASSIGNMENTS = Number(process.env.BENCH_ASSIGNMENTS ?? 100_000);
+const JSON_RULES_ASSIGNMENTS = Number(process.env.BENCH_JSON_RULES_ASSIGNMENTS ?? 5_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300);
 const RUNS = 5;
 
@@ -21,23 +25,22 @@ const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFracti
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
-/** The facts of every demo assignment, repeated until there are `count`. */
-async function syntheticFacts(snapshot: TenantSnapshot, count: number): Promise<Facts[]> {
+/** Facts of every assignment of a tenant, built as the what-if builds them. */
+async function factsOf(snapshot: TenantSnapshot): Promise<Facts[]> {
   const roles = new Map(snapshot.roleDefinitions.map((d) => [d.name.toLowerCase(), roleDefinitionFromArm(d)]));
   const principals = new Map(snapshot.principals.map((p) => [p.id.toLowerCase(), p]));
   const context = new SnapshotContext(snapshot);
-  const base = await Promise.all(
-    snapshot.roleAssignments.map(async (arm) => {
-      const assignment = roleAssignmentFromArm(arm);
-      const role = roles.get(roleDefinitionGuid(assignment.roleDefinitionId))!;
-      const principal = principals.get(assignment.principalId.toLowerCase()) ?? null;
-      return buildFacts({ assignment, role, principal, grantedBy: null, tenantId: snapshot.tenantId, context: await gatherContext(context, assignment, role, principal) });
-    }),
-  );
-  return Array.from({ length: count }, (_, i) => base[i % base.length]!);
+  const facts: Facts[] = [];
+  for (const arm of snapshot.roleAssignments) {
+    const assignment = roleAssignmentFromArm(arm);
+    const role = roles.get(roleDefinitionGuid(assignment.roleDefinitionId))!;
+    const principal = principals.get(assignment.principalId.toLowerCase()) ?? null;
+    facts.push(buildFacts({ assignment, role, principal, grantedBy: null, tenantId: snapshot.tenantId, context: await gatherContext(context, assignment, role, principal) }));
+  }
+  return facts;
 }
 
-/** Runs `work` RUNS times and returns the median assignments (or events) per second. */
+/** Runs `work` RUNS times and returns the median rate (items per second). */
 function rate(count: number, work: () => void): number {
   const rates: number[] = [];
   for (let run = 0; run < RUNS; run++) {
@@ -48,39 +51,83 @@ function rate(count: number, work: () => void): number {
   return median(rates);
 }
 
-async function benchPolicies(snapshot: TenantSnapshot, policies: readonly Policy[]): Promise<void> {
+const mib = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MiB`;
+
+async function benchPolicies(seed: TenantSnapshot, policies: readonly Policy[]): Promise<void> {
   const missing = policies.filter((p) => !HAND_WRITTEN[p.id]);
   if (missing.length) throw new Error(`bench/predicates.ts lacks a hand-written twin for: ${missing.map((p) => p.id).join(", ")}`);
-  const facts = await syntheticFacts(snapshot, ASSIGNMENTS);
+  const rules = createJsonRulesEngine();
+  const notInRules = policies.filter((p) => !rules.policyIds.includes(p.id));
+  if (notInRules.length) throw new Error(`bench/jsonRules.ts lacks a rule for: ${notInRules.map((p) => p.id).join(", ")}`);
 
-  // Differential check first: CEL and the hand-written predicates must agree on every assignment.
-  const disagreements = facts.slice(0, snapshot.roleAssignments.length).flatMap((f) => {
-    const cel = new Set(evaluatePolicies(policies, f).matches.map((m) => m.policy.id));
-    return policies.filter((p) => cel.has(p.id) !== HAND_WRITTEN[p.id]!(f)).map((p) => `${p.id} on ${f.assignment.id}`);
-  });
-  if (disagreements.length) throw new Error(`CEL and hand-written predicates disagree: ${disagreements.slice(0, 5).join("; ")}`);
+  const snapshot = scaleTenant(seed, ASSIGNMENTS);
+  global.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  let started = performance.now();
+  const whatIf = await evaluateSnapshot(snapshot, { policies, exemptions: [] }, { now: new Date() });
+  const endToEnd = snapshot.roleAssignments.length / ((performance.now() - started) / 1000);
+  const heapAfterWhatIf = process.memoryUsage().heapUsed;
+
+  started = performance.now();
+  const facts = await factsOf(snapshot);
+  const factRate = facts.length / ((performance.now() - started) / 1000);
+
+  // Agreement first: on every assignment, compiled CEL, the interpreter and the hand-written
+  // predicates give the same verdict; json-rules-engine on a slice (it is slow).
+  let matches = 0;
+  for (const f of facts) {
+    const context: Record<string, object> = toCelContext(f);
+    for (const p of policies) {
+      context.params = p.params;
+      const verdict = p.matches(context);
+      if (verdict !== HAND_WRITTEN[p.id]!(f) || verdict !== p.matchesInterpreted(context)) throw new Error(`${p.id} disagrees on ${f.assignment.id}`);
+      if (verdict) matches++;
+    }
+  }
+  const slice = facts.slice(0, JSON_RULES_ASSIGNMENTS);
+  for (const f of slice) {
+    const fromRules = new Set(await rules.run(f));
+    for (const p of policies) if (fromRules.has(p.id) !== HAND_WRITTEN[p.id]!(f)) throw new Error(`json-rules-engine disagrees on ${p.id} for ${f.assignment.id}`);
+  }
 
   const predicates = policies.map((p) => HAND_WRITTEN[p.id]!);
   let sink = 0;
   const floor = rate(facts.length, () => {
     for (const f of facts) for (const predicate of predicates) if (predicate(f)) sink++;
   });
-  const celOnly = rate(facts.length, () => {
+  const evaluateWith = (pick: (p: Policy) => (c: Record<string, object>) => boolean) => () => {
     for (const f of facts) {
-      const context = toCelContext(f);
-      for (const p of policies) if (p.matches(context)) sink++;
+      const context: Record<string, object> = toCelContext(f);
+      for (const p of policies) {
+        context.params = p.params;
+        if (pick(p)(context)) sink++;
+      }
     }
-  });
-  const full = rate(facts.length, () => {
+  };
+  const compiled = rate(facts.length, evaluateWith((p) => p.matches));
+  const interpreted = rate(Math.min(facts.length, 20_000), () => evaluateWith((p) => p.matchesInterpreted).call(null));
+  const explained = rate(facts.length, () => {
     for (const f of facts) sink += evaluatePolicies(policies, f).matches.length;
   });
-  const matches = policies.map((p) => facts.filter((f) => HAND_WRITTEN[p.id]!(f)).length).reduce((a, b) => a + b, 0);
-
-  console.log(`\nPolicy evaluation: ${policies.length} starter policies × ${fmt(facts.length)} assignments (median of ${RUNS} runs; ${fmt(matches)} matches; CEL and hand-written agree on all ${snapshot.roleAssignments.length} distinct assignments)`);
-  console.log(`  hand-written TypeScript predicates (floor)   ${fmt(floor).padStart(12)} assignments/s   1.0×`);
-  console.log(`  CEL conditions (compiled once)               ${fmt(celOnly).padStart(12)} assignments/s   ${fmt(floor / celOnly, 1)}× the floor`);
-  console.log(`  evaluatePolicies (CEL + explanations)        ${fmt(full).padStart(12)} assignments/s   ${fmt(floor / full, 1)}× the floor`);
+  const rulesRates: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const t0 = performance.now();
+    for (const f of slice) sink += (await rules.run(f)).length;
+    rulesRates.push(slice.length / ((performance.now() - t0) / 1000));
+  }
+  const jsonRules = median(rulesRates);
   if (sink < 0) console.log(sink);
+
+  console.log(`\nPolicy evaluation: the whole pack (${policies.length} policies) over a ${fmt(snapshot.roleAssignments.length)}-assignment tenant (${fmt(matches)} matches; compiled CEL, the CEL interpreter and the hand-written rules agree on every assignment, json-rules-engine on ${fmt(slice.length)})`);
+  console.log(`  what-if end to end (facts, policies, findings)   ${fmt(endToEnd).padStart(10)} assignments/s   ${fmt(whatIf.findings.length)} findings, heap +${mib(heapAfterWhatIf - heapBefore)} while held`);
+  console.log(`  building facts alone (snapshot context)          ${fmt(factRate).padStart(10)} assignments/s`);
+  console.log(`  evaluation alone, facts prebuilt (median of ${RUNS} runs; json-rules-engine of 3):`);
+  console.log(`    hand-written TypeScript predicates (floor)     ${fmt(floor).padStart(10)} assignments/s   1.0×`);
+  console.log(`    CEL compiled to JavaScript (what grantguard runs)${fmt(compiled).padStart(8)} assignments/s   ${fmt(floor / compiled, 1)}× the floor`);
+  console.log(`    evaluatePolicies (compiled CEL + explanations) ${fmt(explained).padStart(10)} assignments/s   ${fmt(floor / explained, 1)}× the floor`);
+  console.log(`    CEL interpreter (cel-js)                       ${fmt(interpreted).padStart(10)} assignments/s   ${fmt(floor / interpreted, 1)}× the floor`);
+  console.log(`    json-rules-engine                              ${fmt(jsonRules, 1).padStart(10)} assignments/s   ${fmt(compiled / jsonRules)}× slower than compiled CEL`);
+  console.log(`  peak memory of this process so far: ${mib(process.resourceUsage().maxRSS * 1024)} RSS`);
 }
 
 async function benchGrantPath(snapshot: TenantSnapshot): Promise<void> {
