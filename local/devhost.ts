@@ -25,11 +25,52 @@ export class DevHost {
   #url = "";
   readonly #handlers: ReadonlyMap<string, Handler>;
 
+  readonly #timers: readonly { name: string; handler: Handler; periodMs: number }[];
+  readonly #running = new Set<ReturnType<typeof setInterval>>();
+
   constructor(
     private readonly onLog: (log: HostLog) => void,
-    registrations: readonly { name: string; trigger: string; handler: Handler }[] = functionRegistrations,
+    registrations: readonly { name: string; trigger: string; handler: Handler; localPeriodMs?: number }[] = functionRegistrations,
   ) {
     this.#handlers = new Map(registrations.filter((r) => r.trigger === "eventGrid").map((r) => [r.name.toLowerCase(), r.handler]));
+    this.#timers = registrations.filter((r) => r.trigger === "timer").map((r) => ({ name: r.name, handler: r.handler, periodMs: r.localPeriodMs ?? 60_000 }));
+  }
+
+  /** Fires a timer function now, as the host does on schedule; false when it failed (logged). */
+  async fireTimer(name: string): Promise<boolean> {
+    const timer = this.#timers.find((t) => t.name === name);
+    if (!timer) throw new Error(`no timer function named '${name}'`);
+    return this.#invoke(timer.name, timer.handler, { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: {} });
+  }
+
+  /** Fires every timer function on its local period until stop(); a run never overlaps the previous one. */
+  startTimers(): void {
+    for (const timer of this.#timers) {
+      let busy = false;
+      const handle = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        void this.fireTimer(timer.name).finally(() => (busy = false));
+      }, timer.periodMs);
+      handle.unref();
+      this.#running.add(handle);
+    }
+  }
+
+  async #invoke(functionName: string, handler: Handler, input: unknown): Promise<boolean> {
+    const invocationId = randomUUID();
+    const context = new functions.InvocationContext({
+      functionName,
+      invocationId,
+      logHandler: (level, ...args) => this.onLog({ functionName, invocationId, level, message: args.map(String).join(" ") }),
+    });
+    try {
+      await handler(input, context);
+      return true;
+    } catch (error) {
+      this.onLog({ functionName, invocationId, level: "error", message: `invocation failed: ${describeError(error)}` });
+      return false;
+    }
   }
 
   get url(): string {
@@ -48,6 +89,8 @@ export class DevHost {
   }
 
   async stop(): Promise<void> {
+    for (const handle of this.#running) clearInterval(handle);
+    this.#running.clear();
     const server = this.#server;
     this.#server = undefined;
     if (server) await closeServer(server);
@@ -84,19 +127,7 @@ export class DevHost {
     const events = Array.isArray(body) ? body : [body];
     const failures: string[] = [];
     for (const event of events) {
-      const invocationId = randomUUID();
-      const context = new functions.InvocationContext({
-        functionName,
-        invocationId,
-        logHandler: (level, ...args) => this.onLog({ functionName, invocationId, level, message: args.map(String).join(" ") }),
-      });
-      try {
-        await handler(event, context);
-      } catch (error) {
-        const message = describeError(error);
-        this.onLog({ functionName, invocationId, level: "error", message: `invocation failed: ${message}` });
-        failures.push(message);
-      }
+      if (!(await this.#invoke(functionName, handler, event))) failures.push(`invocation of ${functionName} failed`);
     }
     // Any failed invocation fails the delivery, so Event Grid retries it (handlers are idempotent).
     return failures.length ? reply(res, 500, { error: failures.join("; ") }) : reply(res, 200, {});

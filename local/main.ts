@@ -9,6 +9,8 @@ import { LocalEventGrid, type DeliveryOutcome } from "./eventGrid.js";
 import { startLocalAzure } from "./localAzure.js";
 import { playStory } from "./story.js";
 import { loadTrustedLocalTls } from "./tls.js";
+import { WebhookReceiver } from "./webhookReceiver.js";
+import { randomBytes } from "node:crypto";
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -19,10 +21,17 @@ Options:
   --tenant FILE    tenant snapshot to seed the simulator (default: the demo tenant)
   --events FILE    JSON array of Event Grid / CloudEvents events to deliver, in order,
                    instead of the scripted story
-  --policies DIR   policy directory (default: the built-in pack in policies/)
+  --policies DIRS  policy directories, comma-separated (default: the built-in pack in policies/);
+                   e.g. policies,local/demo/revoke-pack adds the demo's revoke policy
   --once           exit when every event is processed (default: stay up for your own events)
   --json           print, as the last thing on stdout, {"findings":[…],"rejectedEvents":[…],
-                   "deadLetteredEvents":[…]} read back from Table Storage; logs go to stderr
+                   "revocations":[…],"alerts":[…],"deadLetteredEvents":[…]} read back from
+                   Table Storage; logs go to stderr
+
+Environment: GRANTGUARD_MODE=enforce revokes where a revoke policy matches and every guard
+rail allows (default: audit). Alerts go to a local webhook receiver that verifies their
+signatures, unless GRANTGUARD_WEBHOOK_URL, GRANTGUARD_TEAMS_WEBHOOK_URL or
+GRANTGUARD_SLACK_WEBHOOK_URL are set.
   --port N         port of the dev host (default: a free port)
   -h, --help       show this help
 
@@ -78,6 +87,14 @@ async function main(): Promise<number> {
   say(`grantguard local: starting Azurite and the Azure simulator with ${tenantFile} (${snapshot.roleAssignments.length} role assignments, ${snapshot.principals.length} principals)…`);
   const local = await startLocalAzure({ snapshot, tls });
   Object.assign(process.env, local.settings, args.policies ? { GRANTGUARD_POLICIES_DIR: args.policies } : {});
+  // Alerts reach a receiver on loopback that checks each signature, unless real channels are set.
+  const ownChannels = ["GRANTGUARD_WEBHOOK_URL", "GRANTGUARD_TEAMS_WEBHOOK_URL", "GRANTGUARD_SLACK_WEBHOOK_URL"].some((k) => process.env[k]);
+  const receiverSecret = randomBytes(32).toString("hex");
+  const receiver = ownChannels ? undefined : new WebhookReceiver({ secret: receiverSecret });
+  if (receiver) {
+    await receiver.start();
+    Object.assign(process.env, { GRANTGUARD_WEBHOOK_URL: receiver.url("/grantguard"), GRANTGUARD_WEBHOOK_SECRET: receiverSecret, GRANTGUARD_ALERT_RETRY_BASE_SECONDS: process.env.GRANTGUARD_ALERT_RETRY_BASE_SECONDS ?? "1" });
+  }
 
   const host = new DevHost((log: HostLog) => say(`${new Date().toISOString().slice(11, 19)} ${log.functionName} ${log.level === "error" ? "ERROR " : ""}${log.message}`));
   await host.start(port);
@@ -96,7 +113,7 @@ async function main(): Promise<number> {
   local.simulator.onResourceEvent((event) => void grid.publish([event]));
 
   let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= Promise.all([host.stop(), local.stop()]).then(() => undefined));
+  const stop = () => (stopped ??= Promise.all([host.stop(), local.stop(), receiver?.stop()]).then(() => undefined));
   // Ctrl-C reaches this process twice (from the terminal and forwarded by the launcher):
   // the handlers stay installed, and only the first signal starts the shutdown.
   let interrupted: () => void = () => undefined;
@@ -119,7 +136,14 @@ async function main(): Promise<number> {
     const runtime = await getRuntime();
     say(`grantguard: ${runtime.policies.length} policies loaded from ${runtime.config.policiesDir}`);
     say(`grantguard: ARM and Graph at ${local.simulator.url}, Table Storage at ${local.azurite.tableEndpoint}`);
-    say("grantguard: mode audit — findings are recorded; nothing is revoked.\n");
+    const r = runtime.config.response;
+    say(
+      r.mode === "audit"
+        ? "grantguard: mode AUDIT (the default) — revoke policies record and alert what they would revoke; nothing is deleted.\n            To revoke: GRANTGUARD_MODE=enforce npm start -- --policies policies,local/demo/revoke-pack"
+        : `grantguard: mode ENFORCE — revoke policies delete the assignment after a backup, unless a guard rail stops it (at most ${r.maxRevocations} in ${r.revocationWindowMs / 60_000} minutes, then revocation stops until re-armed).`,
+    );
+    say(receiver ? `grantguard: alerts go to a local webhook receiver at ${receiver.url("/grantguard")}, which verifies every signature.\n` : "grantguard: alerts go to the channels set in the environment.\n");
+    host.startTimers();
 
     if (events) {
       say(`Delivering ${events.length} event(s) from ${args.events}…`);
@@ -128,11 +152,26 @@ async function main(): Promise<number> {
       await playStory(local.simulator, grid, say);
     }
     await grid.settled();
+    // Deliver what the outbox holds (the digest included) before reporting.
+    await runtime.dispatchAlerts();
+    await runtime.sendDigest();
+    if (receiver) say(`\nalerts received by the local webhook receiver: ${receiver.uniqueDeliveries().length} (every signature verified: ${receiver.received.every((x) => x.verified !== false)})`);
 
     if (args.json) {
       const findings = await runtime.services.findings.list();
       const rejectedEvents = await runtime.services.ledger.list({ outcome: "rejected" });
-      process.stdout.write(`${JSON.stringify({ findings, rejectedEvents, deadLetteredEvents: deadLettered })}\n`);
+      const revocations = (await runtime.services.revocations.list()).map(({ findings: _findings, ...backup }) => ({
+        assignmentId: backup.assignmentId,
+        policyIds: backup.policyIds,
+        mode: runtime.config.response.mode,
+        status: backup.status,
+        backup,
+      }));
+      const wouldRevoke = findings
+        .filter((f) => f.responseKind === "wouldRevoke" || f.responseKind === "revocationBlocked")
+        .map((f) => ({ assignmentId: f.assignmentId, policyIds: [f.policyId], mode: runtime.config.response.mode, status: f.responseKind, detail: f.responseDetail, backup: null }));
+      const alerts = (await runtime.services.deliveries.list()).map((d) => ({ channel: d.channel, findingId: d.findingId, alertId: d.alertId, status: d.status, attempts: d.attempts, lastError: d.lastError }));
+      process.stdout.write(`${JSON.stringify({ findings, rejectedEvents, revocations: [...revocations, ...wouldRevoke], alerts, deadLetteredEvents: deadLettered })}\n`);
     }
     if (args.once) {
       finished = true;

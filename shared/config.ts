@@ -13,6 +13,39 @@ function packageRoot(): string {
 const defaultPoliciesDir = join(packageRoot(), "policies");
 
 const httpsUrl = z.url({ protocol: /^https$/, message: "must be an https:// URL" }).transform((u) => u.replace(/\/+$/, ""));
+// Webhook URLs carry their own secrets: https, except a receiver on this machine's loopback.
+const webhookUrl = z.url({ message: "must be a URL" }).refine((u) => u.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(u), "must be https:// (plain http only to loopback)");
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? "").split(",").map((x) => x.trim()).filter((x) => x !== ""));
+
+const routeSchema = z.strictObject({
+  channels: z.array(z.enum(["teams", "slack", "webhook"])).min(1),
+  minSeverity: z.enum(["low", "medium", "high", "critical"]).default("low"),
+  maxSeverity: z.enum(["low", "medium", "high", "critical"]).default("critical"),
+  /** Policy ids; a trailing * matches a prefix. Absent: every policy. */
+  policies: z.array(z.string()).optional(),
+  /** Subscription ids. Absent: every scope. */
+  subscriptions: z.array(z.string()).optional(),
+  /** Collect into the periodic digest instead of sending at once. */
+  digest: z.boolean().default(false),
+});
+export type AlertRoute = z.infer<typeof routeSchema>;
+
+const routesSchema = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === "") return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON array of routes" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(routeSchema).optional());
 
 const settingsSchema = z.object({
   GRANTGUARD_ARM_ENDPOINT: httpsUrl.default("https://management.azure.com"),
@@ -24,7 +57,21 @@ const settingsSchema = z.object({
   GRANTGUARD_ROLE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3_600),
   GRANTGUARD_TOKEN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   AZURE_CLIENT_ID: z.uuid().optional(),
-});
+  GRANTGUARD_MODE: z.enum(["audit", "enforce"]).default("audit"),
+  GRANTGUARD_WEBHOOK_URL: webhookUrl.optional(),
+  GRANTGUARD_WEBHOOK_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  GRANTGUARD_TEAMS_WEBHOOK_URL: webhookUrl.optional(),
+  GRANTGUARD_SLACK_WEBHOOK_URL: webhookUrl.optional(),
+  GRANTGUARD_ALERT_ROUTES: routesSchema,
+  GRANTGUARD_ALERT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  GRANTGUARD_ALERT_RETRY_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  GRANTGUARD_ALERTS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("alerts"),
+  GRANTGUARD_REVOCATIONS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("revocations"),
+  GRANTGUARD_MAX_REVOCATIONS: z.coerce.number().int().min(0).max(1000).default(5),
+  GRANTGUARD_REVOCATION_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
+  GRANTGUARD_PROTECTED_PRINCIPALS: csv,
+  GRANTGUARD_PROTECTED_SCOPES: csv,
+}).refine((s) => !s.GRANTGUARD_WEBHOOK_URL || s.GRANTGUARD_WEBHOOK_SECRET, { message: "GRANTGUARD_WEBHOOK_SECRET is required when GRANTGUARD_WEBHOOK_URL is set", path: ["GRANTGUARD_WEBHOOK_SECRET"] });
 
 /** The validated, frozen settings of one process. */
 export interface Config {
@@ -38,6 +85,34 @@ export interface Config {
   readonly tokenTimeoutMs: number;
   /** Client id of a user-assigned managed identity; absent means system-assigned. */
   readonly managedIdentityClientId: string | undefined;
+  readonly response: ResponseConfig;
+}
+
+/** How grantguard responds: alert channels and routes, revocation mode and its guard rails. */
+export interface ResponseConfig {
+  /** audit (default): record and alert what would be revoked; enforce: revoke when every guard rail allows. */
+  readonly mode: "audit" | "enforce";
+  readonly channels: { readonly teams?: string; readonly slack?: string; readonly webhook?: { readonly url: string; readonly secret: string } };
+  readonly routes: readonly AlertRoute[];
+  readonly alertMaxAttempts: number;
+  /** First retry delay; each later one doubles, up to an hour. */
+  readonly alertRetryBaseMs: number;
+  readonly alertsTable: string;
+  readonly revocationsTable: string;
+  readonly maxRevocations: number;
+  readonly revocationWindowMs: number;
+  readonly protectedPrincipals: readonly string[];
+  readonly protectedScopes: readonly string[];
+}
+
+/** Default routes: every configured channel; medium and above at once, low in the digest. */
+function defaultRoutes(channels: ResponseConfig["channels"]): AlertRoute[] {
+  const all = (["teams", "slack", "webhook"] as const).filter((c) => channels[c] !== undefined);
+  if (all.length === 0) return [];
+  return [
+    { channels: [...all], minSeverity: "medium", maxSeverity: "critical", digest: false },
+    { channels: [...all], minSeverity: "low", maxSeverity: "low", digest: true },
+  ];
 }
 
 /** Reads and validates the settings from an environment; throws ConfigError naming every bad setting. */
@@ -58,5 +133,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     roleCacheTtlMs: s.GRANTGUARD_ROLE_CACHE_TTL_SECONDS * 1000,
     tokenTimeoutMs: s.GRANTGUARD_TOKEN_TIMEOUT_MS,
     managedIdentityClientId: s.AZURE_CLIENT_ID,
+    response: responseConfig(s),
   });
+}
+
+function responseConfig(s: z.infer<typeof settingsSchema>): ResponseConfig {
+  const channels: ResponseConfig["channels"] = {
+    ...(s.GRANTGUARD_TEAMS_WEBHOOK_URL ? { teams: s.GRANTGUARD_TEAMS_WEBHOOK_URL } : {}),
+    ...(s.GRANTGUARD_SLACK_WEBHOOK_URL ? { slack: s.GRANTGUARD_SLACK_WEBHOOK_URL } : {}),
+    ...(s.GRANTGUARD_WEBHOOK_URL && s.GRANTGUARD_WEBHOOK_SECRET ? { webhook: { url: s.GRANTGUARD_WEBHOOK_URL, secret: s.GRANTGUARD_WEBHOOK_SECRET } } : {}),
+  };
+  const routes = s.GRANTGUARD_ALERT_ROUTES ?? defaultRoutes(channels);
+  const unconfigured = [...new Set(routes.flatMap((r) => r.channels))].filter((c) => channels[c] === undefined);
+  if (unconfigured.length) throw new ConfigError(`invalid settings: GRANTGUARD_ALERT_ROUTES names channel(s) with no URL set: ${unconfigured.join(", ")}`);
+  return {
+    mode: s.GRANTGUARD_MODE,
+    channels,
+    routes,
+    alertMaxAttempts: s.GRANTGUARD_ALERT_MAX_ATTEMPTS,
+    alertRetryBaseMs: s.GRANTGUARD_ALERT_RETRY_BASE_SECONDS * 1000,
+    alertsTable: s.GRANTGUARD_ALERTS_TABLE,
+    revocationsTable: s.GRANTGUARD_REVOCATIONS_TABLE,
+    maxRevocations: s.GRANTGUARD_MAX_REVOCATIONS,
+    revocationWindowMs: s.GRANTGUARD_REVOCATION_WINDOW_MINUTES * 60_000,
+    protectedPrincipals: s.GRANTGUARD_PROTECTED_PRINCIPALS.map((p) => p.toLowerCase()),
+    protectedScopes: s.GRANTGUARD_PROTECTED_SCOPES,
+  };
 }

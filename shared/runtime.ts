@@ -1,5 +1,9 @@
 import { loadConfig, type Config } from "./config.js";
-import { createManagedIdentityCredential } from "./azure/credential.js";
+import { createManagedIdentityCredential, principalIdOf } from "./azure/credential.js";
+import { dispatchAlerts, queueAlert, sendDigest, type DispatchDependencies, type DispatchReport } from "./response/dispatch.js";
+import { HttpAlertSender } from "./response/sender.js";
+import type { RevocationDependencies } from "./response/revoke.js";
+import { describeError } from "./errors.js";
 import { createAzureServices, type AzureServices } from "./azure/compose.js";
 import { loadPolicyPack, type PolicyPack } from "./policy/load.js";
 import type { Policy } from "./policy/policy.js";
@@ -11,7 +15,13 @@ export interface Runtime {
   readonly services: AzureServices;
   readonly policies: readonly Policy[];
   readonly pack: PolicyPack;
-  judgeGrantEvent(raw: unknown): Promise<JudgeOutcome>;
+  readonly dispatch: DispatchDependencies;
+  /** Judges one event, then tries to deliver its alerts at once (the outbox keeps them if that fails). */
+  judgeGrantEvent(raw: unknown): Promise<JudgeOutcome & { readonly alerts: DispatchReport | { readonly error: string } }>;
+  /** One round of the outbox: queue pending state changes, send what is due. */
+  dispatchAlerts(): Promise<DispatchReport>;
+  /** Sends the alerts collected for the digest. */
+  sendDigest(): Promise<{ readonly sent: number; readonly alerts: number }>;
 }
 
 /** Builds the runtime from the environment: settings, managed identity, SDK clients, policies. */
@@ -20,12 +30,31 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
   const credential = createManagedIdentityCredential({ clientId: config.managedIdentityClientId, timeoutMs: config.tokenTimeoutMs });
   const services = createAzureServices(config, credential);
   const pack = await loadPolicyPack(config.policiesDir);
+  const now = () => new Date();
+  const dispatch: DispatchDependencies = { findings: services.findings, deliveries: services.deliveries, sender: new HttpAlertSender(), response: config.response, now };
+  let self: Promise<string | null> | undefined;
+  const revocation: RevocationDependencies = {
+    revocations: services.revocations,
+    writer: services.writer,
+    response: config.response,
+    selfPrincipalId: () => (self ??= principalIdOf(credential)),
+    raise: async (alert) => void (await queueAlert(dispatch, alert)),
+    now,
+  };
   return {
     config,
     services,
     policies: pack.policies,
     pack,
-    judgeGrantEvent: (raw) => judgeGrantEvent(raw, { ...services, policies: pack.policies, exemptions: pack.exemptions, now: () => new Date() }),
+    dispatch,
+    async judgeGrantEvent(raw) {
+      const outcome = await judgeGrantEvent(raw, { ...services, policies: pack.policies, exemptions: pack.exemptions, revocation, now });
+      // The findings are stored with their pending alerts: a failed send here is retried by the timer.
+      const alerts = await dispatchAlerts(dispatch).catch((error: unknown) => ({ error: describeError(error) }));
+      return { ...outcome, alerts };
+    },
+    dispatchAlerts: () => dispatchAlerts(dispatch),
+    sendDigest: () => sendDigest(dispatch),
   };
 }
 

@@ -2,6 +2,7 @@ import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { RoleAssignment as SdkRoleAssignment, RoleDefinition as SdkRoleDefinition } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/identity";
 import type { RoleAssignment, RoleDefinition } from "../model/access.js";
+import { GrantGuardError } from "../errors.js";
 
 const ARM_SCOPE = "https://management.azure.com/.default";
 
@@ -15,6 +16,53 @@ export interface RoleAssignments {
 export interface RoleDefinitions {
   /** The definition with this id, or null when ARM answers 404 (a deleted custom role). */
   getById(roleDefinitionId: string): Promise<RoleDefinition | null>;
+}
+
+/** ARM refused a write because of a conflict (409): reported, never retried blindly. */
+export class RoleAssignmentConflictError extends GrantGuardError {}
+
+/** Writes role assignments: grantguard's identity deletes; restore creates with the caller's. */
+export interface RoleAssignmentWriter {
+  /** Deletes by full id; "alreadyGone" when ARM had nothing to delete. 429 is retried by the SDK (Retry-After). */
+  deleteById(assignmentId: string): Promise<"deleted" | "alreadyGone">;
+  /** Creates an assignment with this exact name and properties; "exists" when that name is already there. */
+  create(scope: string, name: string, properties: { roleDefinitionId: string; principalId: string; principalType: string; condition: string | null; conditionVersion: string | null; description: string | null; delegatedManagedIdentityResourceId: string | null }): Promise<"created" | "exists">;
+}
+
+/** Role-assignment writes through `@azure/arm-authorization`. */
+export class ArmRoleAssignmentWriter implements RoleAssignmentWriter {
+  constructor(private readonly client: AuthorizationManagementClient) {}
+
+  async deleteById(assignmentId: string): Promise<"deleted" | "alreadyGone"> {
+    try {
+      const deleted = await this.client.roleAssignments.deleteById(assignmentId);
+      return deleted?.id ? "deleted" : "alreadyGone";
+    } catch (error) {
+      const status = (error as { statusCode?: unknown }).statusCode;
+      if (status === 404) return "alreadyGone";
+      if (status === 409) throw new RoleAssignmentConflictError(`ARM refused to delete ${assignmentId}: ${(error as Error).message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  async create(scope: string, name: string, p: Parameters<RoleAssignmentWriter["create"]>[2]): Promise<"created" | "exists"> {
+    const existing = await nullIfNotFound(() => this.client.roleAssignments.get(scope, name));
+    if (existing) return "exists";
+    try {
+      await this.client.roleAssignments.create(scope, name, {
+        roleDefinitionId: p.roleDefinitionId,
+        principalId: p.principalId,
+        principalType: p.principalType,
+        ...(p.condition ? { condition: p.condition, conditionVersion: p.conditionVersion ?? "2.0" } : {}),
+        ...(p.description ? { description: p.description } : {}),
+        ...(p.delegatedManagedIdentityResourceId ? { delegatedManagedIdentityResourceId: p.delegatedManagedIdentityResourceId } : {}),
+      });
+      return "created";
+    } catch (error) {
+      if ((error as { statusCode?: unknown }).statusCode === 409) throw new RoleAssignmentConflictError(`ARM refused to create ${name} at ${scope}: ${(error as Error).message}`, { cause: error });
+      throw error;
+    }
+  }
 }
 
 /** Builds the ARM authorization client for an endpoint (the real ARM, or the local simulator). */

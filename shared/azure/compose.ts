@@ -1,7 +1,9 @@
 import { TableClient } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/identity";
 import type { Config } from "../config.js";
-import { ArmRoleAssignments, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient, type RoleAssignments, type RoleDefinitions } from "./arm.js";
+import { ArmRoleAssignments, ArmRoleAssignmentWriter, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient, type RoleAssignments, type RoleAssignmentWriter, type RoleDefinitions } from "./arm.js";
+import { TableAlertDeliveries, type AlertDeliveries } from "../response/deliveries.js";
+import { TableRevocationStore, type RevocationStore } from "../response/revocations.js";
 import { createGraphClient, GraphPrincipals, type Principals } from "./graph.js";
 import { TableEventLedger, TableFindingsStore } from "../findings/tableStore.js";
 import type { EventLedger, FindingsStore } from "../findings/store.js";
@@ -16,6 +18,9 @@ export interface AzureServices {
   readonly findings: FindingsStore;
   readonly ledger: EventLedger;
   readonly context: TenantContext;
+  readonly writer: RoleAssignmentWriter;
+  readonly deliveries: AlertDeliveries;
+  readonly revocations: RevocationStore;
 }
 
 // One event asks about its scope a few times in a row; a few seconds of memo serve that
@@ -34,5 +39,8 @@ export function createAzureServices(config: Config, credential: TokenCredential)
     principals: new GraphPrincipals(createGraphClient(credential, config.graphEndpoint)),
     findings: new TableFindingsStore(table(config.findingsTable)),
     ledger: new TableEventLedger(table(config.eventsTable)),
+    writer: new ArmRoleAssignmentWriter(authorization),
+    deliveries: new TableAlertDeliveries(table(config.response.alertsTable)),
+    revocations: new TableRevocationStore(table(config.response.revocationsTable)),
   };
 }

@@ -27,3 +27,16 @@ export function createManagedIdentityCredential(options: { clientId: string | un
   const credential = options.clientId ? new ManagedIdentityCredential({ clientId: options.clientId }) : new ManagedIdentityCredential();
   return withTokenTimeout(credential, options.timeoutMs);
 }
+
+/** The object id (oid claim) of the identity a credential signs in as, read from an ARM token. */
+export async function principalIdOf(credential: TokenCredential): Promise<string | null> {
+  const token = await credential.getToken("https://management.azure.com/.default");
+  const payload = token?.token.split(".")[1];
+  if (!payload) return null;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { oid?: unknown };
+    return typeof claims.oid === "string" ? claims.oid : null;
+  } catch {
+    return null; // not a JWT: grantguard cannot tell its own id, and says so in the guard rail
+  }
+}

@@ -3,7 +3,10 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { DefaultAzureCredential } from "@azure/identity";
 import { z } from "zod";
-import { createAuthorizationClient } from "../azure/arm.js";
+import { ArmRoleAssignmentWriter, createAuthorizationClient } from "../azure/arm.js";
+import { TableClient } from "@azure/data-tables";
+import { TableRevocationStore } from "../response/revocations.js";
+import { rearmRevocation, restoreAssignment } from "../usecases/restoreAssignment.js";
 import { withTokenTimeout } from "../azure/credential.js";
 import { createGraphClient, GraphPrincipals } from "../azure/graph.js";
 import { describeError, GrantGuardError, PolicyValidationError, SnapshotError } from "../errors.js";
@@ -42,6 +45,9 @@ Commands:
   policies show ID   one policy in full
   validate [DIR]     check policy and exemption files; errors with file:line
   snapshot export    write a tenant snapshot from a live tenant (DefaultAzureCredential)
+  revocations list   what grantguard revoked, with the backups, and the breaker's state
+  restore ID         put a revoked assignment back, with your own credentials
+  rearm              re-arm revocation after the blast-radius cap stopped it
 
 Exit codes: 0 ok; 1 findings at or above --fail-on (evaluate) or failed test cases (test);
 2 invalid policy, exemption, snapshot or event file; 3 an Azure call failed; 64 bad usage.`,
@@ -70,6 +76,21 @@ Lists the loaded policies with the facts each condition reads, or shows one in f
 
 Loads every policy file and exemptions.yaml of DIR (default: the built-in pack) and reports
 every error as file:line [policy id]: message. Exit 2 when a file is invalid.`,
+  restore: `Usage: grantguard restore ID --reason TEXT [--json]
+
+Recreates a role assignment grantguard revoked, from its backup, with the same name and
+properties, using YOUR Azure credentials (DefaultAzureCredential: az login…), so grantguard's
+own identity never needs the right to create assignments. Records who restored it and why;
+grantguard will not revoke that assignment again. Restoring twice changes nothing.
+Needs GRANTGUARD_TABLE_ENDPOINT (where grantguard keeps its backups).`,
+  rearm: `Usage: grantguard rearm --reason TEXT
+
+Re-arms revocation after the blast-radius cap stopped it (GRANTGUARD_MAX_REVOCATIONS in
+GRANTGUARD_REVOCATION_WINDOW_MINUTES), recording who and why. Needs GRANTGUARD_TABLE_ENDPOINT.`,
+  revocations: `Usage: grantguard revocations list [--json]
+
+Lists grantguard's revocations (backups) and the state of the blast-radius breaker.
+Needs GRANTGUARD_TABLE_ENDPOINT.`,
   snapshot: `Usage: grantguard snapshot export --scope SCOPE [--scope SCOPE …] [--out FILE] [--tenant-id ID]
 
 Reads role assignments (at, above and below each scope), role definitions, PIM schedule
@@ -277,7 +298,63 @@ async function snapshot(argv: readonly string[], io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-const COMMANDS: Record<string, (argv: readonly string[], io: Io) => Promise<number>> = { evaluate, test, policies, validate, snapshot };
+const storeSettings = z.object({
+  GRANTGUARD_TABLE_ENDPOINT: z.url({ protocol: /^https$/, message: "must be an https:// URL" }),
+  GRANTGUARD_REVOCATIONS_TABLE: z.string().default("revocations"),
+  GRANTGUARD_ARM_ENDPOINT: z.url({ protocol: /^https$/ }).default("https://management.azure.com"),
+});
+
+/** The caller's credential and who it is (UPN, else object id), and the revocation store. */
+async function asCaller() {
+  const settings = storeSettings.safeParse(process.env);
+  if (!settings.success) throw new UsageError(`set ${settings.error.issues.map((i) => `${i.path.join(".")} (${i.message})`).join(", ")}`);
+  const credential = withTokenTimeout(new DefaultAzureCredential(), 60_000);
+  const token = await credential.getToken("https://management.azure.com/.default");
+  const claims = token ? (JSON.parse(Buffer.from(token.token.split(".")[1] ?? "", "base64url").toString("utf8")) as { upn?: unknown; oid?: unknown; unique_name?: unknown }) : {};
+  const who = [claims.upn, claims.unique_name, claims.oid].find((v): v is string => typeof v === "string") ?? "unknown caller";
+  const revocations = new TableRevocationStore(new TableClient(settings.data.GRANTGUARD_TABLE_ENDPOINT, settings.data.GRANTGUARD_REVOCATIONS_TABLE, credential));
+  return { credential, who, revocations, armEndpoint: settings.data.GRANTGUARD_ARM_ENDPOINT };
+}
+
+async function restore(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { reason: { type: "string" }, json: { type: "boolean" } });
+  if (values.help) return io.out(HELP.restore!), EXIT.ok;
+  const id = positionals[0];
+  if (!id || typeof values.reason !== "string") throw new UsageError("restore needs a revocation id and --reason");
+  const caller = await asCaller();
+  const writer = new ArmRoleAssignmentWriter(createAuthorizationClient(caller.credential, caller.armEndpoint));
+  const result = await restoreAssignment({ revocations: caller.revocations, writer, now: () => new Date() }, id, { reason: values.reason, requestedBy: caller.who });
+  const r = result.revocation;
+  if (values.json) io.out(json({ status: result.status, revocation: { ...r, findings: undefined } }));
+  else io.out(result.status === "restored" ? `restored ${r.assignmentId} (${r.principalType} ${r.principalId}, role ${r.roleDefinitionId.split("/").pop()}) as ${caller.who}: ${r.restoreReason}` : `already restored by ${r.restoredBy} at ${r.restoredAt}: nothing to do`);
+  return EXIT.ok;
+}
+
+async function rearm(argv: readonly string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { reason: { type: "string" } });
+  if (values.help) return io.out(HELP.rearm!), EXIT.ok;
+  if (typeof values.reason !== "string") throw new UsageError("rearm needs --reason");
+  const caller = await asCaller();
+  const result = await rearmRevocation({ revocations: caller.revocations, now: () => new Date() }, { reason: values.reason, requestedBy: caller.who });
+  io.out(result.wasTripped ? `revocation re-armed by ${caller.who}: ${result.breaker.rearmReason}` : "revocation was not stopped; recorded the re-arm anyway");
+  return EXIT.ok;
+}
+
+async function revocations(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: "boolean" } });
+  if (values.help || positionals[0] !== "list") return io.out(HELP.revocations!), values.help ? EXIT.ok : EXIT.usage;
+  const caller = await asCaller();
+  const [list, breaker] = await Promise.all([caller.revocations.list(), caller.revocations.getBreaker()]);
+  if (values.json) {
+    io.out(json({ breaker, revocations: list.map(({ findings: _findings, ...r }) => r) }));
+  } else {
+    io.out(table(["ID", "STATUS", "WHEN", "PRINCIPAL", "SCOPE", "POLICIES"], list.map((r) => [r.id, r.status, r.deletedAt ?? r.createdAt, `${r.principalType} ${r.principalId}`, r.scope, r.policyIds.join(", ")])));
+    io.out(breaker.tripped ? `\nrevocation is STOPPED since ${breaker.trippedAt}: ${breaker.reason} (npx grantguard rearm --reason …)` : "\nrevocation is armed");
+  }
+  return EXIT.ok;
+}
+
+const COMMANDS: Record<string, (argv: readonly string[], io: Io) => Promise<number>> = { evaluate, test, policies, validate, snapshot, restore, rearm, revocations };
 
 /** Runs one command line; returns the exit code. Errors are reported, never thrown. */
 export async function run(argv: readonly string[], io: Io): Promise<number> {

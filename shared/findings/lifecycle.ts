@@ -23,12 +23,19 @@ export function findingFromMatch(match: PolicyMatch, a: RoleAssignment, facts: F
   const scope = parseScope(a.scope);
   const by = origin.grantedBy;
   const newer = !previous || previous.lastSeen <= origin.time;
+  const status = exemption ? "exempted" : "open";
+  // A new finding or a change of status is announced once; anything else keeps what was announced.
+  const changed = !previous || previous.status !== status;
+  const announce = changed
+    ? { alertPending: true, alertTransition: status === "open" ? ("opened" as const) : ("exempted" as const), alertAt: origin.time }
+    : { alertPending: previous.alertPending, alertTransition: previous.alertTransition, alertAt: previous.alertAt };
+  const response = changed || !previous ? { responseKind: "alerted" as const, responseDetail: null, backupId: null } : { responseKind: previous.responseKind, responseDetail: previous.responseDetail, backupId: previous.backupId };
   return {
     id: findingId(match.policy.id, a.id),
     policyId: match.policy.id,
     policyTitle: match.policy.title,
     severity: match.policy.severity,
-    status: exemption ? "exempted" : "open",
+    status,
     action: match.policy.action,
     assignmentId: a.id,
     assignmentName: a.name,
@@ -53,6 +60,8 @@ export function findingFromMatch(match: PolicyMatch, a: RoleAssignment, facts: F
     grantedBy: by?.upn ?? by?.name ?? by?.appId ?? by?.objectId ?? a.createdBy,
     grantedByObjectId: by?.objectId ?? a.createdBy,
     grantedByIpAddress: by?.ipAddress ?? null,
+    ...response,
+    ...announce,
     lastEventId: newer ? origin.eventId : (previous?.lastEventId ?? null),
     correlationId: newer ? origin.correlationId : (previous?.correlationId ?? null),
   };
@@ -62,5 +71,5 @@ export function findingFromMatch(match: PolicyMatch, a: RoleAssignment, facts: F
 export function resolveFindings(findings: readonly Finding[], origin: JudgementOrigin, resolution: string): Finding[] {
   return findings
     .filter((f) => f.status !== "resolved")
-    .map((f) => ({ ...f, status: "resolved" as const, resolvedAt: origin.time, resolution, lastEventId: origin.eventId }));
+    .map((f) => ({ ...f, status: "resolved" as const, resolvedAt: origin.time, resolution, lastEventId: origin.eventId, alertPending: true, alertTransition: "resolved" as const, alertAt: origin.time }));
 }

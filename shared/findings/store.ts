@@ -10,12 +10,19 @@ export interface ListFindingsOptions {
   readonly seenSince?: string;
   /** Findings first seen before this time (ISO 8601, on firstSeen). */
   readonly firstSeenBefore?: string;
+  /** Findings whose state change is not yet turned into alert deliveries. */
+  readonly alertPending?: boolean;
 }
 
 /** Where findings live. `upsert` writes in transactions per partition; ids are deterministic. */
 export interface FindingsStore {
   list(options?: ListFindingsOptions): Promise<Finding[]>;
   upsert(findings: readonly Finding[]): Promise<void>;
+  /**
+   * Marks the finding's state change as handed to the alert outbox, only if the stored finding
+   * still announces that same change (a newer change stays pending). False when it changed.
+   */
+  clearAlertPending(finding: Finding): Promise<boolean>;
 }
 
 /** The ledger of delivered events and what grantguard did with each. */

@@ -1,4 +1,4 @@
-import { odata, type TableClient, type TableEntity, type TransactionAction } from "@azure/data-tables";
+import { odata, RestError, type TableClient, type TableEntity, type TransactionAction } from "@azure/data-tables";
 import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from "../model/finding.js";
 import { findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId } from "./keys.js";
 import type { EventLedger, FindingsStore, ListFindingsOptions } from "./store.js";
@@ -66,6 +66,7 @@ export class TableFindingsStore implements FindingsStore {
     if (options.principalId) clauses.push(odata`principalId eq ${options.principalId}`);
     if (options.seenSince) clauses.push(odata`lastSeen ge ${options.seenSince}`);
     if (options.firstSeenBefore) clauses.push(odata`firstSeen lt ${options.firstSeenBefore}`);
+    if (options.alertPending !== undefined) clauses.push(odata`alertPending eq ${options.alertPending}`);
     const findings: Finding[] = [];
     const pages = this.client.listEntities<Record<string, unknown>>({ queryOptions: clauses.length ? { filter: clauses.join(" and ") } : {} });
     for await (const entity of pages) {
@@ -77,6 +78,26 @@ export class TableFindingsStore implements FindingsStore {
     }
     // Ids are case-insensitive in Azure: the OData filter is exact, so compare again without case.
     return options.assignmentId ? findings.filter((f) => f.assignmentId.toLowerCase() === options.assignmentId!.toLowerCase()) : findings;
+  }
+
+  async clearAlertPending(finding: Finding): Promise<boolean> {
+    await this.#ensure();
+    const partitionKey = findingsPartition(finding.scope);
+    let current;
+    try {
+      current = await this.client.getEntity<Record<string, unknown>>(partitionKey, finding.id);
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return false;
+      throw error;
+    }
+    if (current.alertTransition !== finding.alertTransition || current.alertAt !== finding.alertAt || current.alertPending !== true) return false;
+    try {
+      await this.client.updateEntity({ partitionKey, rowKey: finding.id, alertPending: false }, "Merge", { etag: current.etag });
+      return true;
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 412) return false; // changed meanwhile: stays pending
+      throw error;
+    }
   }
 
   async upsert(findings: readonly Finding[]): Promise<void> {

@@ -39,6 +39,14 @@ export const findingSchema = z.object({
   grantedBy: z.string().nullable(),
   grantedByObjectId: z.string().nullable(),
   grantedByIpAddress: z.string().nullable(),
+  /** What grantguard did: alerted, revoked (with its backup), would have revoked (audit), or why it did not. */
+  responseKind: z.enum(["alerted", "revoked", "wouldRevoke", "revocationBlocked", "revocationFailed"]),
+  responseDetail: z.string().nullable(),
+  backupId: z.string().nullable(),
+  /** The outbox: the state change still to be announced, written with the finding itself. */
+  alertPending: z.boolean(),
+  alertTransition: z.enum(["opened", "exempted", "resolved"]).nullable(),
+  alertAt: z.string().nullable(),
   /** The event that last changed this finding. */
   lastEventId: z.string().nullable(),
   correlationId: z.string().nullable(),

@@ -138,13 +138,27 @@ export interface PolicyPack {
   readonly exemptions: readonly Exemption[];
 }
 
-/** Loads policies and exemptions, throwing PolicyLoadError with every problem when any file is broken. */
-export async function loadPolicyPack(dir: string): Promise<PolicyPack> {
-  const result = await loadPolicyDir(dir);
-  const exemptions = await loadExemptions(dir, new Set(result.policies.map((p) => p.id)));
-  const errors = [...(result.status === "invalid" ? result.errors : []), ...exemptions.errors];
+/**
+ * Loads policies and exemptions from a directory, or several separated by commas (a team's own
+ * policies beside the built-in pack); throws PolicyLoadError with every problem when any file is
+ * broken or two directories define the same policy id.
+ */
+export async function loadPolicyPack(dirs: string): Promise<PolicyPack> {
+  const list = dirs.split(",").map((d) => d.trim()).filter((d) => d !== "");
+  const results = await Promise.all(list.map((dir) => loadPolicyDir(dir)));
+  const policies = results.flatMap((r) => r.policies);
+  const errors = results.flatMap((r) => (r.status === "invalid" ? r.errors : []));
+  const seen = new Map<string, string>();
+  for (const p of policies) {
+    const other = seen.get(p.id);
+    if (other) errors.push(new PolicyValidationError(p.file, 1, p.id, `duplicate policy id, also in ${other}`));
+    seen.set(p.id, p.file);
+  }
+  const ids = new Set(policies.map((p) => p.id));
+  const exemptions = await Promise.all(list.map((dir) => loadExemptions(dir, ids)));
+  errors.push(...exemptions.flatMap((e) => e.errors));
   if (errors.length) throw new PolicyLoadError(errors);
-  return { dir, policies: result.policies.filter((p) => p.enabled), exemptions: exemptions.exemptions };
+  return { dir: list.join(","), policies: policies.filter((p) => p.enabled), exemptions: exemptions.flatMap((e) => e.exemptions) };
 }
 
 /** Loads a policy directory's enabled policies, throwing PolicyLoadError when any file is broken. */

@@ -4,6 +4,8 @@ import { buildFacts, gatherContext, type Facts } from "../facts/build.js";
 import type { TenantContext } from "../facts/context.js";
 import { findingFromMatch, resolveFindings, type JudgementOrigin } from "../findings/lifecycle.js";
 import { exemptionFor, type Exemption } from "../policy/exemptions.js";
+import { finishInterruptedRevocation, revokeIfRequired, type RevocationDependencies } from "../response/revoke.js";
+import type { Revocation } from "../response/revocations.js";
 import type { EventLedger, FindingsStore } from "../findings/store.js";
 import type { RoleAssignment, RoleDefinition } from "../model/access.js";
 import { parseGrantEvent } from "../model/event.js";
@@ -22,12 +24,14 @@ export interface JudgeDependencies {
   readonly exemptions: readonly Exemption[];
   /** Tenant-wide facts (scope counts, PIM, duplicate roles, workloads). */
   readonly context: TenantContext;
+  /** Revocation: backups, the writer and the guard rails (audit mode only records what it would do). */
+  readonly revocation: RevocationDependencies;
   readonly now: () => Date;
 }
 
 /** What happened to one event. Azure failures are thrown, so the platform redelivers the event. */
 export type JudgeOutcome =
-  | { readonly status: "judged"; readonly eventId: string; readonly assignment: RoleAssignment; readonly facts: Facts; readonly open: readonly Finding[]; readonly resolved: readonly Finding[]; readonly evaluationErrors: readonly PolicyEvaluationError[] }
+  | { readonly status: "judged"; readonly eventId: string; readonly assignment: RoleAssignment; readonly facts: Facts; readonly open: readonly Finding[]; readonly resolved: readonly Finding[]; readonly evaluationErrors: readonly PolicyEvaluationError[]; readonly revocation: Revocation | null }
   | { readonly status: "assignmentGone"; readonly eventId: string; readonly assignmentId: string; readonly resolved: readonly Finding[] }
   | { readonly status: "resolved"; readonly eventId: string; readonly assignmentId: string; readonly resolved: readonly Finding[] }
   | { readonly status: "rejected"; readonly eventId: string; readonly reason: string };
@@ -70,9 +74,13 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
 
   const assignment = await deps.roleAssignments.getById(event.assignmentId);
   if (assignment === null) {
-    const resolved = resolveFindings(existing, origin, "the role assignment no longer exists");
+    // Gone because grantguard deleted it and died before recording that? Then finish the record.
+    const finished = await finishInterruptedRevocation(deps.revocation, event.assignmentId, event.eventTime);
+    const finishedIds = new Set(finished?.map((f) => f.id));
+    const resolved = [...(finished ?? []), ...resolveFindings(existing.filter((f) => !finishedIds.has(f.id)), origin, "the role assignment no longer exists")];
     await deps.findings.upsert(resolved);
-    await record({ outcome: "assignmentGone", reason: "ARM answered 404: the assignment was already gone when the event was judged", findingIds: resolved.map((f) => f.id), evaluationErrors: [] });
+    const reason = finished ? "ARM answered 404: grantguard's own interrupted revocation had deleted it; its findings are now recorded as revoked" : "ARM answered 404: the assignment was already gone when the event was judged";
+    await record({ outcome: "assignmentGone", reason, findingIds: resolved.map((f) => f.id), evaluationErrors: [] });
     return { status: "assignmentGone", eventId: event.eventId, assignmentId: event.assignmentId, resolved };
   }
 
@@ -84,11 +92,12 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
 
   const byId = new Map(existing.map((f) => [f.id, f]));
   const now = deps.now();
-  const open = evaluation.matches.map((match) =>
+  const matched = evaluation.matches.map((match) =>
     findingFromMatch(match, assignment, facts, origin, byId.get(findingId(match.policy.id, assignment.id)), exemptionFor(deps.exemptions, match.policy.id, assignment, now)),
   );
-  const openIds = new Set(open.map((f) => f.id));
+  const openIds = new Set(matched.map((f) => f.id));
   const resolved = resolveFindings(existing.filter((f) => !openIds.has(f.id)), origin, "the policy no longer matches the assignment");
+  const { findings: open, revocation } = await revokeIfRequired(deps.revocation, { assignment, facts, findings: matched, eventId: event.eventId, at: event.eventTime });
   await deps.findings.upsert([...open, ...resolved]);
   await record({
     outcome: "judged",
@@ -96,7 +105,7 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
     findingIds: open.map((f) => f.id),
     evaluationErrors: [...evaluation.errors],
   });
-  return { status: "judged", eventId: event.eventId, assignment, facts, open, resolved, evaluationErrors: evaluation.errors };
+  return { status: "judged", eventId: event.eventId, assignment, facts, open, resolved, evaluationErrors: evaluation.errors, revocation };
 }
 
 // A role assignment can outlive its custom role; judge it with no permissions rather than drop it.

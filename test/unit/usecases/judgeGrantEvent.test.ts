@@ -3,7 +3,7 @@ import { readTenantSnapshot } from "../../../shared/model/snapshot.js";
 import { loadPolicies } from "../../../shared/policy/load.js";
 import { SnapshotContext } from "../../../shared/facts/snapshotContext.js";
 import { judgeGrantEvent, type JudgeDependencies } from "../../../shared/usecases/judgeGrantEvent.js";
-import { FakeTenant, InMemoryFindingsStore, InMemoryLedger } from "../../support/fakes.js";
+import { FakeTenant, InMemoryFindingsStore, InMemoryLedger, revocationFakes } from "../../support/fakes.js";
 import { fixture, readFixture } from "../../support/testAzure.js";
 
 type EventJson = Record<string, unknown> & { data: Record<string, unknown> };
@@ -29,6 +29,7 @@ beforeEach(async () => {
     policies,
     exemptions: [],
     context: new SnapshotContext(snapshot),
+    revocation: revocationFakes(),
     now: () => new Date("2026-11-22T00:00:00Z"),
   };
 });

@@ -1,0 +1,13 @@
+import functions from "@azure/functions";
+import type { InvocationContext, Timer } from "@azure/functions";
+import { getRuntime } from "../shared/runtime.js";
+
+/** Every minute: turns pending finding changes into alerts and delivers what is due (retries included). */
+export async function dispatchAlertsHandler(_timer: Timer | unknown, context: InvocationContext): Promise<void> {
+  const report = await (await getRuntime()).dispatchAlerts();
+  if (report.queued || report.delivered || report.retrying || report.failed) {
+    context.log(`ALERTS queued ${report.queued}, delivered ${report.delivered}, retrying ${report.retrying}, failed ${report.failed}`);
+  }
+}
+
+functions.app.timer("dispatchAlerts", { schedule: "0 * * * * *", handler: dispatchAlertsHandler });

@@ -1,0 +1,11 @@
+import functions from "@azure/functions";
+import type { InvocationContext, Timer } from "@azure/functions";
+import { getRuntime } from "../shared/runtime.js";
+
+/** Every hour: sends the low-severity alerts collected for the digest, one message per channel. */
+export async function sendAlertDigestHandler(_timer: Timer | unknown, context: InvocationContext): Promise<void> {
+  const { sent, alerts } = await (await getRuntime()).sendDigest();
+  if (sent) context.log(`DIGEST sent ${alerts} alert(s) in ${sent} message(s)`);
+}
+
+functions.app.timer("sendAlertDigest", { schedule: "0 0 * * * *", handler: sendAlertDigestHandler });

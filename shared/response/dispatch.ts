@@ -1,0 +1,155 @@
+import type { ResponseConfig } from "../config.js";
+import type { FindingsStore } from "../findings/store.js";
+import type { Finding } from "../model/finding.js";
+import { alertId, portalUrl, type Alert, type ResponseTaken } from "./alert.js";
+import { formatMessage } from "./channels/index.js";
+import type { ChannelKind } from "./channels/types.js";
+import type { AlertDeliveries, Delivery } from "./deliveries.js";
+import { routeAlert } from "./route.js";
+import type { AlertSender } from "./sender.js";
+import { describeError } from "../errors.js";
+
+/** What delivering alerts needs. */
+export interface DispatchDependencies {
+  readonly findings: FindingsStore;
+  readonly deliveries: AlertDeliveries;
+  readonly sender: AlertSender;
+  readonly response: ResponseConfig;
+  readonly now: () => Date;
+}
+
+/** What one dispatch round did. */
+export interface DispatchReport {
+  readonly queued: number;
+  readonly delivered: number;
+  readonly retrying: number;
+  readonly failed: number;
+}
+
+function responseOf(f: Finding): ResponseTaken {
+  switch (f.responseKind) {
+    case "alerted":
+      return { kind: "alerted" };
+    case "revoked":
+      return { kind: "revoked", backupId: f.backupId ?? "(unknown)" };
+    default:
+      return { kind: f.responseKind, detail: f.responseDetail ?? "" };
+  }
+}
+
+/** The alert announcing a finding's pending state change. */
+export function alertFromFinding(f: Finding, mode: ResponseConfig["mode"]): Alert {
+  const transition = f.alertTransition ?? "opened";
+  const at = f.alertAt ?? f.lastSeen;
+  return {
+    id: alertId(f.id, transition, at),
+    findingId: f.id,
+    transition,
+    at,
+    severity: f.severity,
+    policyId: f.policyId,
+    policyTitle: f.policyTitle,
+    reason: f.reason,
+    principal: { id: f.principalId, type: f.principalType, name: f.principalName },
+    role: { id: f.roleDefinitionId, name: f.roleName },
+    scope: f.scope,
+    scopeLevel: f.scopeLevel,
+    subscriptionId: f.subscriptionId,
+    grantedBy: f.grantedBy,
+    grantedByIpAddress: f.grantedByIpAddress,
+    mode,
+    response: responseOf(f),
+    lookup: {
+      findingId: f.id,
+      command: f.responseKind === "revoked" && f.backupId ? `npx grantguard restore ${f.backupId} --reason "<why>"` : `az role assignment list --assignee ${f.principalId} --scope "${f.scope}"`,
+      portalUrl: portalUrl(f.scope),
+    },
+  };
+}
+
+function target(config: ResponseConfig, channel: ChannelKind): { url: string; secret?: string } {
+  const c = config.channels;
+  if (channel === "webhook" && c.webhook) return { url: c.webhook.url, secret: c.webhook.secret };
+  if (channel === "teams" && c.teams) return { url: c.teams };
+  if (channel === "slack" && c.slack) return { url: c.slack };
+  throw new TypeError(`alert channel ${channel} has no URL configured`);
+}
+
+/** Puts an alert in the outbox for the channels its routes name (idempotent per alert and channel). */
+export async function queueAlert(deps: DispatchDependencies, alert: Alert): Promise<number> {
+  const { immediate, digest } = routeAlert(alert, deps.response.routes);
+  const now = deps.now().toISOString();
+  const rows: Delivery[] = [
+    ...immediate.map((channel) => ({ channel, status: "pending" as const })),
+    ...digest.map((channel) => ({ channel, status: "digest" as const })),
+  ].map(({ channel, status }) => ({ alertId: alert.id, channel, findingId: alert.findingId, status, attempts: 0, nextAttemptAt: now, lastError: null, createdAt: now, deliveredAt: null, payload: JSON.stringify(alert) }));
+  await Promise.all(rows.map((row) => deps.deliveries.createIfAbsent(row)));
+  return rows.length;
+}
+
+/** Phase 1: turns every finding with a pending state change into outbox rows, then clears the flag. */
+export async function materializeAlerts(deps: DispatchDependencies): Promise<number> {
+  let queued = 0;
+  for (const finding of await deps.findings.list({ alertPending: true })) {
+    queued += await queueAlert(deps, alertFromFinding(finding, deps.response.mode));
+    await deps.findings.clearAlertPending(finding);
+  }
+  return queued;
+}
+
+const backoffMs = (base: number, attempts: number) => Math.min(3_600_000, base * 2 ** Math.max(0, attempts - 1));
+
+/** Phase 2: sends every due pending delivery; failures are retried with back-off, then marked failed. */
+export async function deliverAlerts(deps: DispatchDependencies): Promise<Omit<DispatchReport, "queued">> {
+  const now = deps.now();
+  let delivered = 0;
+  let retrying = 0;
+  let failed = 0;
+  for (const d of await deps.deliveries.list({ status: "pending" })) {
+    if (d.nextAttemptAt > now.toISOString()) {
+      retrying++;
+      continue;
+    }
+    const alert = JSON.parse(d.payload) as Alert;
+    const attempts = d.attempts + 1;
+    try {
+      await deps.sender.send(formatMessage(d.channel, target(deps.response, d.channel), [alert], Math.floor(now.getTime() / 1000)));
+      await deps.deliveries.update({ ...d, attempts, status: "delivered", deliveredAt: deps.now().toISOString(), lastError: null });
+      delivered++;
+    } catch (error) {
+      const gaveUp = attempts >= deps.response.alertMaxAttempts;
+      await deps.deliveries.update({ ...d, attempts, status: gaveUp ? "failed" : "pending", lastError: describeError(error), nextAttemptAt: new Date(now.getTime() + backoffMs(deps.response.alertRetryBaseMs, attempts)).toISOString() });
+      if (gaveUp) failed++;
+      else retrying++;
+    }
+  }
+  return { delivered, retrying, failed };
+}
+
+/** One round: queue pending state changes, then deliver what is due. */
+export async function dispatchAlerts(deps: DispatchDependencies): Promise<DispatchReport> {
+  const queued = await materializeAlerts(deps);
+  return { queued, ...(await deliverAlerts(deps)) };
+}
+
+/** Sends every alert waiting for the digest, one message per channel; a failed channel keeps its alerts for the next digest. */
+export async function sendDigest(deps: DispatchDependencies): Promise<{ readonly sent: number; readonly alerts: number }> {
+  const waiting = await deps.deliveries.list({ status: "digest" });
+  const byChannel = new Map<ChannelKind, Delivery[]>();
+  for (const d of waiting) byChannel.set(d.channel, [...(byChannel.get(d.channel) ?? []), d]);
+  let sent = 0;
+  let alerts = 0;
+  for (const [channel, rows] of byChannel) {
+    const now = deps.now();
+    try {
+      await deps.sender.send(formatMessage(channel, target(deps.response, channel), rows.map((r) => JSON.parse(r.payload) as Alert), Math.floor(now.getTime() / 1000)));
+    } catch (error) {
+      for (const r of rows) await deps.deliveries.update({ ...r, attempts: r.attempts + 1, lastError: describeError(error) });
+      continue;
+    }
+    for (const r of rows) await deps.deliveries.update({ ...r, attempts: r.attempts + 1, status: "delivered", deliveredAt: now.toISOString(), lastError: null });
+    sent++;
+    alerts += rows.length;
+  }
+  return { sent, alerts };
+}

@@ -1,0 +1,38 @@
+import type { RoleAssignmentWriter } from "../azure/arm.js";
+import { GrantGuardError } from "../errors.js";
+import type { Breaker, Revocation, RevocationStore } from "../response/revocations.js";
+import { ARMED } from "../response/revocations.js";
+
+/** Nothing to restore, or ARM refused. */
+export class RestoreError extends GrantGuardError {}
+
+/** Who asks, and why: recorded on the revocation. */
+export interface RestoreRequest {
+  readonly reason: string;
+  readonly requestedBy: string;
+}
+
+/**
+ * Recreates a revoked assignment from its backup with the same name and properties, using the
+ * writer it is given (the caller's own credentials). Idempotent: restoring twice changes nothing.
+ */
+export async function restoreAssignment(deps: { revocations: RevocationStore; writer: RoleAssignmentWriter; now: () => Date }, id: string, request: RestoreRequest): Promise<{ readonly status: "restored" | "alreadyRestored"; readonly revocation: Revocation }> {
+  if (request.reason.trim().length < 10) throw new RestoreError("say why the assignment comes back (--reason, 10 characters at least): it is recorded");
+  const revocation = await deps.revocations.get(id);
+  if (!revocation) throw new RestoreError(`no revocation '${id}' (npx grantguard revocations list shows them)`);
+  if (revocation.status === "restored") return { status: "alreadyRestored", revocation };
+  if (revocation.status === "blocked" || revocation.status === "failed") throw new RestoreError(`revocation ${id} was ${revocation.status}: nothing was deleted, so there is nothing to restore`);
+  await deps.writer.create(revocation.scope, revocation.assignmentName, revocation);
+  const restored: Revocation = { ...revocation, status: "restored", restoredAt: deps.now().toISOString(), restoredBy: request.requestedBy, restoreReason: request.reason.trim() };
+  await deps.revocations.put(restored);
+  return { status: "restored", revocation: restored };
+}
+
+/** Re-arms revocation after the blast-radius cap tripped; records who and why. */
+export async function rearmRevocation(deps: { revocations: RevocationStore; now: () => Date }, request: RestoreRequest): Promise<{ readonly wasTripped: boolean; readonly breaker: Breaker }> {
+  if (request.reason.trim().length < 10) throw new RestoreError("say why revocation is safe again (--reason, 10 characters at least): it is recorded");
+  const current = await deps.revocations.getBreaker();
+  const breaker: Breaker = { ...ARMED, rearmedAt: deps.now().toISOString(), rearmedBy: request.requestedBy, rearmReason: request.reason.trim() };
+  await deps.revocations.putBreaker(breaker);
+  return { wasTripped: current.tripped, breaker };
+}
