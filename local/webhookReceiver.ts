@@ -65,6 +65,13 @@ export class WebhookReceiver {
     this.#failures = { remaining: count, status };
   }
 
+  /** Forgets everything received and every key seen, and stops failing: a fresh receiver. */
+  reset(): void {
+    this.received.length = 0;
+    this.#acceptedKeys.clear();
+    this.#failures = { remaining: 0, status: 500 };
+  }
+
   /** The accepted deliveries, one per idempotency key (deliveries without a key each count). */
   uniqueDeliveries(): ReceivedRequest[] {
     return this.received.filter((r) => isSuccess(r.status) && !r.duplicate);

@@ -31,13 +31,17 @@ function withResponse(findings: readonly Finding[], ids: ReadonlySet<string>, ki
   return findings.map((f) => (ids.has(f.id) ? { ...f, responseKind: kind, responseDetail: detail, backupId: null } : f));
 }
 
-/** Every finding of the assignment, resolved because grantguard revoked it; the opening is what gets announced. */
+/**
+ * Every finding of the assignment, resolved because grantguard revoked it. A finding not yet
+ * announced is announced once, as opened-and-revoked; one already announced gets a new
+ * announcement of its resolution.
+ */
 function revokedFindings(findings: readonly Finding[], backupId: string, at: string): Finding[] {
-  return findings.map((f) =>
-    f.status === "resolved"
-      ? f
-      : { ...f, status: "resolved", resolvedAt: at, resolution: `revoked by grantguard (backup ${backupId})`, responseKind: "revoked", responseDetail: null, backupId, alertPending: true, alertTransition: f.alertTransition ?? "opened", alertAt: f.alertAt ?? at },
-  );
+  return findings.map((f) => {
+    if (f.status === "resolved") return f;
+    const announce = f.alertPending ? { alertTransition: f.alertTransition ?? ("opened" as const), alertAt: f.alertAt ?? at } : { alertTransition: "resolved" as const, alertAt: at };
+    return { ...f, status: "resolved" as const, resolvedAt: at, resolution: `revoked by grantguard (backup ${backupId})`, responseKind: "revoked" as const, responseDetail: null, backupId, alertPending: true, ...announce };
+  });
 }
 
 /** Why a guard rail stops the revocation of this assignment, or null when none does. */
@@ -63,7 +67,8 @@ async function guardRail(deps: RevocationDependencies, assignment: RoleAssignmen
  */
 export async function revokeIfRequired(deps: RevocationDependencies, input: { assignment: RoleAssignment; facts: Facts; findings: readonly Finding[]; eventId: string | null; at: string }): Promise<{ findings: Finding[]; revocation: Revocation | null }> {
   const { assignment, facts, findings, eventId, at } = input;
-  const targets = new Set(findings.filter((f) => f.action === "revoke" && f.status === "open" && f.alertPending && f.alertTransition === "opened").map((f) => f.id));
+  // Every open match of a revoke policy not yet revoked: newly opened, or blocked before (the guard rails decide again).
+  const targets = new Set(findings.filter((f) => f.action === "revoke" && f.status === "open" && f.responseKind !== "revoked").map((f) => f.id));
   if (targets.size === 0) return { findings: [...findings], revocation: null };
   if (deps.response.mode === "audit") {
     return { findings: withResponse(findings, targets, "wouldRevoke", "audit mode: grantguard would have revoked this assignment; set GRANTGUARD_MODE=enforce to revoke"), revocation: null };
@@ -102,8 +107,11 @@ export async function revokeIfRequired(deps: RevocationDependencies, input: { as
     await deps.revocations.put(backup);
   }
 
-  // The cap counts every revocation decided in the window, this one's rivals included.
-  const windowStart = new Date(deps.now().getTime() - deps.response.revocationWindowMs).toISOString();
+  // The cap counts every revocation decided in the window, this one's rivals included, and
+  // starts afresh when a person re-arms it.
+  const breaker = await deps.revocations.getBreaker();
+  const windowEdge = new Date(deps.now().getTime() - deps.response.revocationWindowMs).toISOString();
+  const windowStart = breaker.rearmedAt && breaker.rearmedAt > windowEdge ? breaker.rearmedAt : windowEdge;
   const recent = (await deps.revocations.list()).filter((r) => r.id !== id && (r.status === "pending" || r.status === "deleted") && r.createdAt >= windowStart);
   if (recent.length >= deps.response.maxRevocations) {
     const reason = `${recent.length} revocation(s) in the last ${deps.response.revocationWindowMs / 60_000} minutes reached GRANTGUARD_MAX_REVOCATIONS=${deps.response.maxRevocations}`;

@@ -18,7 +18,7 @@ let tables = 0;
 export interface TestAzure {
   readonly local: LocalAzure;
   /** A runtime built as the function app builds it, writing to tables no other test uses. */
-  runtime(): Promise<Runtime>;
+  runtime(settings?: Record<string, string>): Promise<Runtime>;
   stop(): Promise<void>;
 }
 
@@ -29,9 +29,17 @@ export async function startTestAzure(tenant = "tenants/small.json", options: { p
   Object.assign(process.env, local.settings);
   return {
     local,
-    runtime: () => {
+    runtime: (settings = {}) => {
       tables += 1;
-      return createRuntime({ ...process.env, GRANTGUARD_FINDINGS_TABLE: `findings${process.pid}x${tables}`, GRANTGUARD_EVENTS_TABLE: `events${process.pid}x${tables}` });
+      const suffix = `${process.pid}x${tables}`;
+      return createRuntime({
+        ...process.env,
+        GRANTGUARD_FINDINGS_TABLE: `findings${suffix}`,
+        GRANTGUARD_EVENTS_TABLE: `events${suffix}`,
+        GRANTGUARD_ALERTS_TABLE: `alerts${suffix}`,
+        GRANTGUARD_REVOCATIONS_TABLE: `revocations${suffix}`,
+        ...settings,
+      });
     },
     stop: () => local.stop(),
   };
