@@ -13,7 +13,9 @@ export interface HostLog {
   readonly message: string;
 }
 
-type Handler = (event: unknown, context: InstanceType<typeof functions.InvocationContext>) => Promise<void>;
+type Context = InstanceType<typeof functions.InvocationContext>;
+type Handler = (input: never, context: Context) => Promise<unknown>;
+type Registration = { readonly name: string; readonly trigger: string; readonly handler: Handler; readonly localPeriodMs?: number; readonly route?: string; readonly methods?: readonly string[] };
 
 /**
  * The dev host: serves the functions that functions/ registers the way the Functions host does,
@@ -26,14 +28,32 @@ export class DevHost {
   readonly #handlers: ReadonlyMap<string, Handler>;
 
   readonly #timers: readonly { name: string; handler: Handler; periodMs: number }[];
+  readonly #http: readonly { name: string; handler: Handler; pattern: RegExp; params: string[]; methods: readonly string[] }[];
   readonly #running = new Set<ReturnType<typeof setInterval>>();
 
   constructor(
     private readonly onLog: (log: HostLog) => void,
-    registrations: readonly { name: string; trigger: string; handler: Handler; localPeriodMs?: number }[] = functionRegistrations,
+    registrations: readonly Registration[] = functionRegistrations,
   ) {
     this.#handlers = new Map(registrations.filter((r) => r.trigger === "eventGrid").map((r) => [r.name.toLowerCase(), r.handler]));
     this.#timers = registrations.filter((r) => r.trigger === "timer").map((r) => ({ name: r.name, handler: r.handler, periodMs: r.localPeriodMs ?? 60_000 }));
+    this.#http = registrations
+      .filter((r) => r.trigger === "http" && r.route)
+      .map((r) => {
+        const params: string[] = [];
+        const body = r.route!.split("/").map((segment) => {
+          const param = /^\{(\w+)\}$/.exec(segment)?.[1];
+          if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+          params.push(param);
+          return "([^/]+)";
+        });
+        return { name: r.name, handler: r.handler, pattern: new RegExp(`^/api/${body.join("/")}$`, "i"), params, methods: r.methods ?? ["GET", "POST"] };
+      });
+  }
+
+  /** The URL of an HTTP function's route (as the host serves it under /api). */
+  httpUrl(path: string): string {
+    return `${this.#url}/api/${path.replace(/^\//, "")}`;
   }
 
   /** Fires a timer function now, as the host does on schedule; false when it failed (logged). */
@@ -57,20 +77,45 @@ export class DevHost {
     }
   }
 
-  async #invoke(functionName: string, handler: Handler, input: unknown): Promise<boolean> {
+  #context(functionName: string): Context {
     const invocationId = randomUUID();
-    const context = new functions.InvocationContext({
+    return new functions.InvocationContext({
       functionName,
       invocationId,
       logHandler: (level, ...args) => this.onLog({ functionName, invocationId, level, message: args.map(String).join(" ") }),
     });
+  }
+
+  async #invoke(functionName: string, handler: Handler, input: unknown): Promise<boolean> {
+    const context = this.#context(functionName);
     try {
-      await handler(input, context);
+      await handler(input as never, context);
       return true;
     } catch (error) {
-      this.onLog({ functionName, invocationId, level: "error", message: `invocation failed: ${describeError(error)}` });
+      this.onLog({ functionName, invocationId: context.invocationId, level: "error", message: `invocation failed: ${describeError(error)}` });
       return false;
     }
+  }
+
+  // HTTP functions, as the host serves them: route parameters, the request, the HttpResponseInit back.
+  async #serveHttp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    for (const route of this.#http) {
+      const match = route.pattern.exec(url.pathname);
+      if (!match) continue;
+      if (!route.methods.includes(req.method ?? "GET")) return reply(res, 405, { error: `use ${route.methods.join(" or ")}` });
+      const params = Object.fromEntries(route.params.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
+      const headers = Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === "string" ? [[k, v]] : Array.isArray(v) ? [[k, v.join(", ")]] : [])));
+      const request = new functions.HttpRequest({ method: req.method ?? "GET", url: url.toString(), headers, params, body: { string: await readText(req) } });
+      const context = this.#context(route.name);
+      try {
+        const response = (await route.handler(request as never, context)) as { status?: number; jsonBody?: unknown } | undefined;
+        return reply(res, response?.status ?? 200, response?.jsonBody ?? {});
+      } catch (error) {
+        this.onLog({ functionName: route.name, invocationId: context.invocationId, level: "error", message: `invocation failed: ${describeError(error)}` });
+        return reply(res, 500, { error: "the function failed; see its log" });
+      }
+    }
+    return reply(res, 404, { error: `no function serves ${url.pathname}` });
   }
 
   get url(): string {
@@ -98,6 +143,7 @@ export class DevHost {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://host");
+    if (url.pathname.toLowerCase().startsWith("/api/")) return this.#serveHttp(req, res, url);
     if (url.pathname.toLowerCase() !== "/runtime/webhooks/eventgrid") return reply(res, 404, { error: `no route ${url.pathname}` });
     const functionName = url.searchParams.get("functionName") ?? "";
     const handler = this.#handlers.get(functionName.toLowerCase());

@@ -7,9 +7,9 @@ import { fixture, readFixture } from "../support/testAzure.js";
 
 // `npm start` as a script uses it: --tenant, --events, --once, --json.
 
-function runMain(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runMain(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "local/main.ts", ...args], { env: process.env });
+    const child = spawn(process.execPath, ["--import", "tsx", "local/main.ts", ...args], { env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -33,6 +33,24 @@ describe("npm start --once --json", () => {
     expect(output.findings.length).toBe(new Set(output.findings.map((f) => f.policyId)).size);
     expect(output.rejectedEvents).toEqual([expect.objectContaining({ eventId: "broken", reason: expect.stringContaining("not a valid Event Grid event") })]);
     expect(result.stderr).toContain("JUDGED");
+  }, 60_000);
+
+  it("in enforce mode reports the revocation with its backup and the alerts with their delivery status", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "grantguard-start-"));
+    await writeFile(join(dir, "events.json"), JSON.stringify([await readFixture("events/guest-owner-write.json")]));
+    const result = await runMain(["--tenant", fixture("tenants/small.json"), "--events", join(dir, "events.json"), "--policies", "policies,local/demo/revoke-pack", "--once", "--json"], { GRANTGUARD_MODE: "enforce" });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("mode ENFORCE");
+    const output = JSON.parse(result.stdout.trim().split("\n").pop()!) as {
+      revocations: { assignmentId: string; policyIds: string[]; mode: string; status: string; backup: { principalId: string; roleDefinitionId: string; scope: string } }[];
+      alerts: { channel: string; findingId: string; status: string }[];
+    };
+    expect(output.revocations).toEqual([
+      expect.objectContaining({ assignmentId: expect.stringContaining("a0000001"), policyIds: ["demo-revoke-guest-privileged"], mode: "enforce", status: "deleted", backup: expect.objectContaining({ principalId: "bbbbbbbb-0000-4000-8000-000000000002", scope: expect.stringContaining("rg-app") }) }),
+    ]);
+    expect(output.alerts.length).toBeGreaterThan(0);
+    expect(output.alerts.every((a) => a.channel === "webhook" && a.status === "delivered")).toBe(true);
+    expect(result.stderr).toMatch(/alerts received by the local webhook receiver: \d+ \(every signature verified: true\)/);
   }, 60_000);
 
   it("exits 2 with a message when the events file is not a JSON array", async () => {
