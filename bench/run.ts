@@ -7,7 +7,12 @@ import { readTenantSnapshot, type TenantSnapshot } from "../shared/model/snapsho
 import { evaluatePolicies } from "../shared/policy/evaluate.js";
 import { loadPolicies } from "../shared/policy/load.js";
 import type { Policy } from "../shared/policy/policy.js";
-import { createRuntime } from "../shared/runtime.js";
+import { createRuntime, type Runtime } from "../shared/runtime.js";
+import { randomBytes } from "node:crypto";
+import { WebhookReceiver } from "../local/webhookReceiver.js";
+import { HttpAlertSender } from "../shared/response/sender.js";
+import { formatMessage } from "../shared/response/channels/index.js";
+import { alertFromFinding } from "../shared/response/dispatch.js";
 import { startLocalAzure } from "../local/localAzure.js";
 import { loadTrustedLocalTls } from "../local/tls.js";
 import { HAND_WRITTEN } from "./predicates.js";
@@ -18,6 +23,8 @@ import { evaluateSnapshot } from "../shared/usecases/evaluateSnapshot.js";
 const DEMO = fileURLToPath(new URL("../local/demo/tenant.json", import.meta.url));
 const ASSIGNMENTS = Number(process.env.BENCH_ASSIGNMENTS ?? 100_000);
 const JSON_RULES_ASSIGNMENTS = Number(process.env.BENCH_JSON_RULES_ASSIGNMENTS ?? 5_000);
+const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 100);
+const ALERTS = Number(process.env.BENCH_ALERTS ?? 500);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300);
 const RUNS = 5;
 
@@ -186,8 +193,78 @@ async function benchGrantPath(snapshot: TenantSnapshot): Promise<void> {
   }
 }
 
+async function benchResponse(seed: TenantSnapshot): Promise<void> {
+  const local = await startLocalAzure({ snapshot: seed, tls: await loadTrustedLocalTls() });
+  const secret = randomBytes(32).toString("hex");
+  const receiver = new WebhookReceiver({ secret });
+  await receiver.start();
+  Object.assign(process.env, local.settings);
+  try {
+    const settings = {
+      ...process.env,
+      GRANTGUARD_POLICIES_DIR: `${fileURLToPath(new URL("../policies", import.meta.url))},${fileURLToPath(new URL("../local/demo/revoke-pack", import.meta.url))}`,
+      GRANTGUARD_WEBHOOK_URL: receiver.url("/bench"),
+      GRANTGUARD_WEBHOOK_SECRET: secret,
+      GRANTGUARD_MAX_REVOCATIONS: "1000",
+      GRANTGUARD_ALERT_RETRY_BASE_SECONDS: "0",
+    };
+    const audit = await createRuntime({ ...settings, GRANTGUARD_MODE: "audit", GRANTGUARD_FINDINGS_TABLE: "respauditfindings", GRANTGUARD_EVENTS_TABLE: "respauditevents", GRANTGUARD_ALERTS_TABLE: "respauditalerts", GRANTGUARD_REVOCATIONS_TABLE: "respauditrev" });
+    const enforce = await createRuntime({ ...settings, GRANTGUARD_MODE: "enforce", GRANTGUARD_FINDINGS_TABLE: "respfindings", GRANTGUARD_EVENTS_TABLE: "respevents", GRANTGUARD_ALERTS_TABLE: "respalerts", GRANTGUARD_REVOCATIONS_TABLE: "resprev" });
+    const PRODUCTION = "/subscriptions/1b6e2c4a-8d3f-4a7b-9c1e-5f2d8a6b3c71";
+    const GUEST = "c4e8a2f6-1b3d-4a5c-9e7f-0d2b4c6e8a13";
+    const ALICE = "0a6d3f1b-7c2e-4b59-8e1d-4f6a2b3c9d71";
+    const grantEvent = (i: number) => {
+      const a = local.simulator.grant({ scope: `${PRODUCTION}/resourceGroups/rg-web-prod/providers/Microsoft.Web/sites/bench${i}`, roleDefinitionId: `${PRODUCTION}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635`, principalId: GUEST, principalType: "User" }, ALICE);
+      return { id: `resp-${i}`, eventType: "Microsoft.Resources.ResourceWriteSuccess", eventTime: new Date().toISOString(), subject: a.id, data: { operationName: "Microsoft.Authorization/roleAssignments/write", resourceUri: a.id, tenantId: seed.tenantId } };
+    };
+    const timed = async (runtime: Runtime, count: number, offset: number) => {
+      const ms: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const event = grantEvent(offset + i);
+        const t0 = performance.now();
+        const outcome = await runtime.judgeGrantEvent(event);
+        ms.push(performance.now() - t0);
+        if (runtime === enforce && !(outcome.status === "judged" && outcome.revocation?.status === "deleted")) throw new Error(`event ${event.id} was not revoked`);
+      }
+      return ms;
+    };
+    await timed(audit, 10, 0); // warm-up
+    await timed(enforce, 10, 100);
+    const auditMs = await timed(audit, REVOCATIONS, 1_000);
+    const enforceMs = await timed(enforce, REVOCATIONS, 10_000);
+
+    // Alert delivery from the outbox: every finding of the demo tenant, pending, delivered by the dispatcher.
+    const outbox = await createRuntime({ ...settings, GRANTGUARD_FINDINGS_TABLE: "outboxfindings", GRANTGUARD_EVENTS_TABLE: "outboxevents", GRANTGUARD_ALERTS_TABLE: "outboxalerts", GRANTGUARD_REVOCATIONS_TABLE: "outboxrev", GRANTGUARD_ALERT_ROUTES: JSON.stringify([{ channels: ["webhook"] }]) });
+    const whatIf = await evaluateSnapshot(seed, outbox.pack, { now: new Date() });
+    const findings = whatIf.findings.slice(0, ALERTS);
+    await outbox.services.findings.upsert(findings);
+    receiver.reset();
+    let t0 = performance.now();
+    const report = await outbox.dispatchAlerts();
+    const outboxRate = report.delivered / ((performance.now() - t0) / 1000);
+    if (receiver.uniqueDeliveries().length !== findings.length) throw new Error(`the receiver accepted ${receiver.uniqueDeliveries().length} of ${findings.length} alerts`);
+    // Baseline in the same process: the same signed messages posted straight to the receiver, no outbox.
+    const sender = new HttpAlertSender();
+    const messages = findings.map((f) => formatMessage("webhook", { url: receiver.url("/direct"), secret }, [alertFromFinding(f, "audit")], Math.floor(Date.now() / 1000)));
+    t0 = performance.now();
+    for (const m of messages) await sender.send(m);
+    const directRate = messages.length / ((performance.now() - t0) / 1000);
+
+    console.log(`\nResponse: ${REVOCATIONS} guest Owner grants judged in audit and in enforce mode, through the real SDK clients against the simulator`);
+    console.log(`  event judged and alerted, audit mode          p50 ${fmt(percentile(auditMs, 50), 2).padStart(7)} ms   p99 ${fmt(percentile(auditMs, 99), 2).padStart(7)} ms`);
+    console.log(`  event to completed revocation, enforce mode   p50 ${fmt(percentile(enforceMs, 50), 2).padStart(7)} ms   p99 ${fmt(percentile(enforceMs, 99), 2).padStart(7)} ms   ${fmt(percentile(enforceMs, 50) / percentile(auditMs, 50), 2)}× audit (backup, cap check, ARM delete, records)`);
+    console.log(`Alert delivery: ${fmt(findings.length)} pending findings turned into signed webhook alerts and delivered to a local receiver`);
+    console.log(`  from the outbox (queue, send, record)         ${fmt(outboxRate, 1).padStart(8)} alerts/s`);
+    console.log(`  the same messages posted directly (baseline)  ${fmt(directRate, 1).padStart(8)} alerts/s   the outbox costs ${fmt(directRate / outboxRate, 1)}× a bare POST`);
+  } finally {
+    await receiver.stop();
+    await local.stop();
+  }
+}
+
 const snapshot = await readTenantSnapshot(DEMO);
 const policies = await loadPolicies(fileURLToPath(new URL("../policies", import.meta.url)));
 console.log(`grantguard bench — Node ${process.version}, ${new Date().toISOString()}`);
 await benchPolicies(snapshot, policies);
 await benchGrantPath(snapshot);
+await benchResponse(snapshot);

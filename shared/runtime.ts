@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from "./config.js";
 import { createManagedIdentityCredential, principalIdOf } from "./azure/credential.js";
-import { dispatchAlerts, queueAlert, sendDigest, type DispatchDependencies, type DispatchReport } from "./response/dispatch.js";
+import { deliverRows, dispatchAlerts, dispatchFindings, queueAlert, sendDigest, type DispatchDependencies, type DispatchReport } from "./response/dispatch.js";
 import { HttpAlertSender } from "./response/sender.js";
 import type { RevocationDependencies } from "./response/revoke.js";
 import { describeError } from "./errors.js";
@@ -38,7 +38,7 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     writer: services.writer,
     response: config.response,
     selfPrincipalId: () => (self ??= principalIdOf(credential)),
-    raise: async (alert) => void (await queueAlert(dispatch, alert)),
+    raise: async (alert) => void (await deliverRows(dispatch, await queueAlert(dispatch, alert))),
     now,
   };
   return {
@@ -50,7 +50,8 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     async judgeGrantEvent(raw) {
       const outcome = await judgeGrantEvent(raw, { ...services, policies: pack.policies, exemptions: pack.exemptions, revocation, now });
       // The findings are stored with their pending alerts: a failed send here is retried by the timer.
-      const alerts = await dispatchAlerts(dispatch).catch((error: unknown) => ({ error: describeError(error) }));
+      const written = outcome.status === "judged" ? [...outcome.open, ...outcome.resolved] : outcome.status === "rejected" ? [] : outcome.resolved;
+      const alerts = await dispatchFindings(dispatch, written).catch((error: unknown) => ({ error: describeError(error) }));
       return { ...outcome, alerts };
     },
     dispatchAlerts: () => dispatchAlerts(dispatch),

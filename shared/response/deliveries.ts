@@ -21,8 +21,8 @@ export type Delivery = z.infer<typeof deliverySchema>;
 
 /** Where deliveries are kept. */
 export interface AlertDeliveries {
-  /** Creates the row unless it exists (a redelivered state change never resets a delivered alert). */
-  createIfAbsent(delivery: Delivery): Promise<void>;
+  /** Creates the row unless it exists (a redelivered state change never resets a delivered alert); true when created. */
+  createIfAbsent(delivery: Delivery): Promise<boolean>;
   update(delivery: Delivery): Promise<void>;
   list(options?: { readonly status?: Delivery["status"] }): Promise<Delivery[]>;
 }
@@ -47,12 +47,13 @@ export class TableAlertDeliveries implements AlertDeliveries {
     return { partitionKey: d.alertId, rowKey: d.channel, ...Object.fromEntries(Object.entries(d).filter(([, v]) => v !== null)) };
   }
 
-  async createIfAbsent(delivery: Delivery): Promise<void> {
+  async createIfAbsent(delivery: Delivery): Promise<boolean> {
     await this.#ensure();
     try {
       await this.client.createEntity(this.#entity(delivery));
+      return true;
     } catch (error) {
-      if (error instanceof RestError && error.statusCode === 409) return; // already in the outbox
+      if (error instanceof RestError && error.statusCode === 409) return false; // already in the outbox
       throw error;
     }
   }

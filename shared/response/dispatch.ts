@@ -75,37 +75,39 @@ function target(config: ResponseConfig, channel: ChannelKind): { url: string; se
   throw new TypeError(`alert channel ${channel} has no URL configured`);
 }
 
-/** Puts an alert in the outbox for the channels its routes name (idempotent per alert and channel). */
-export async function queueAlert(deps: DispatchDependencies, alert: Alert): Promise<number> {
+/** Puts an alert in the outbox for the channels its routes name (idempotent per alert and channel); returns the rows it created. */
+export async function queueAlert(deps: DispatchDependencies, alert: Alert): Promise<Delivery[]> {
   const { immediate, digest } = routeAlert(alert, deps.response.routes);
   const now = deps.now().toISOString();
   const rows: Delivery[] = [
     ...immediate.map((channel) => ({ channel, status: "pending" as const })),
     ...digest.map((channel) => ({ channel, status: "digest" as const })),
   ].map(({ channel, status }) => ({ alertId: alert.id, channel, findingId: alert.findingId, status, attempts: 0, nextAttemptAt: now, lastError: null, createdAt: now, deliveredAt: null, payload: JSON.stringify(alert) }));
-  await Promise.all(rows.map((row) => deps.deliveries.createIfAbsent(row)));
-  return rows.length;
+  const created = await Promise.all(rows.map((row) => deps.deliveries.createIfAbsent(row)));
+  return rows.filter((_, i) => created[i]);
 }
 
-/** Phase 1: turns every finding with a pending state change into outbox rows, then clears the flag. */
-export async function materializeAlerts(deps: DispatchDependencies): Promise<number> {
-  let queued = 0;
-  for (const finding of await deps.findings.list({ alertPending: true })) {
-    queued += await queueAlert(deps, alertFromFinding(finding, deps.response.mode));
+/** Phase 1: turns findings with a pending state change into outbox rows, then clears their flag; returns the new rows. */
+async function materialize(deps: DispatchDependencies, findings: readonly Finding[]): Promise<Delivery[]> {
+  const rows: Delivery[] = [];
+  for (const finding of findings) {
+    if (!finding.alertPending) continue;
+    rows.push(...(await queueAlert(deps, alertFromFinding(finding, deps.response.mode))));
     await deps.findings.clearAlertPending(finding);
   }
-  return queued;
+  return rows;
 }
 
 const backoffMs = (base: number, attempts: number) => Math.min(3_600_000, base * 2 ** Math.max(0, attempts - 1));
 
-/** Phase 2: sends every due pending delivery; failures are retried with back-off, then marked failed. */
-export async function deliverAlerts(deps: DispatchDependencies): Promise<Omit<DispatchReport, "queued">> {
+/** Phase 2: sends the due pending deliveries among `rows`; failures are retried with back-off, then marked failed. */
+export async function deliverRows(deps: DispatchDependencies, rows: readonly Delivery[]): Promise<Omit<DispatchReport, "queued">> {
   const now = deps.now();
   let delivered = 0;
   let retrying = 0;
   let failed = 0;
-  for (const d of await deps.deliveries.list({ status: "pending" })) {
+  for (const d of rows) {
+    if (d.status !== "pending") continue;
     if (d.nextAttemptAt > now.toISOString()) {
       retrying++;
       continue;
@@ -126,10 +128,20 @@ export async function deliverAlerts(deps: DispatchDependencies): Promise<Omit<Di
   return { delivered, retrying, failed };
 }
 
-/** One round: queue pending state changes, then deliver what is due. */
+/**
+ * The timer's round: every pending state change in the findings table (whatever a crash left
+ * behind), then every due delivery in the outbox. Both are table scans, so this runs on a timer,
+ * not per event.
+ */
 export async function dispatchAlerts(deps: DispatchDependencies): Promise<DispatchReport> {
-  const queued = await materializeAlerts(deps);
-  return { queued, ...(await deliverAlerts(deps)) };
+  const queued = (await materialize(deps, await deps.findings.list({ alertPending: true }))).length;
+  return { queued, ...(await deliverRows(deps, await deps.deliveries.list({ status: "pending" }))) };
+}
+
+/** Right after an event: the alerts of the findings it just wrote, and only those (no scans). */
+export async function dispatchFindings(deps: DispatchDependencies, findings: readonly Finding[]): Promise<DispatchReport> {
+  const rows = await materialize(deps, findings);
+  return { queued: rows.length, ...(await deliverRows(deps, rows)) };
 }
 
 /** Sends every alert waiting for the digest, one message per channel; a failed channel keeps its alerts for the next digest. */
