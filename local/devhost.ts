@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { closeServer, listenOnLoopback } from "./listen.js";
+import { closeServer, listenOnLoopback, readText, reply } from "./listen.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import functions from "@azure/functions";
 import { functionRegistrations } from "../functions/index.js";
@@ -178,15 +178,4 @@ export class DevHost {
     // Any failed invocation fails the delivery, so Event Grid retries it (handlers are idempotent).
     return failures.length ? reply(res, 500, { error: failures.join("; ") }) : reply(res, 200, {});
   }
-}
-
-async function readText(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
 }

@@ -1,5 +1,5 @@
-import type { Server } from "node:net";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo, Server } from "node:net";
 
 /** Listens on loopback (port 0: a free one) and resolves with the port taken. */
 export async function listenOnLoopback(server: Server, port: number): Promise<number> {
@@ -14,4 +14,17 @@ export async function listenOnLoopback(server: Server, port: number): Promise<nu
 export async function closeServer(server: Server & { closeAllConnections(): void }): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** The whole request body as text. */
+export async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Answers with a JSON body. */
+export function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
 }

@@ -3,22 +3,11 @@ import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from
 import { findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId } from "./keys.js";
 import type { EventLedger, FindingsStore, ListFindingsOptions } from "./store.js";
 import { GrantGuardError } from "../errors.js";
+import { ensureTable } from "../azure/tables.js";
 
 const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition.
 
 type Entity = TableEntity<Record<string, unknown>>;
-
-/** Creates a table once per client; "already exists" is success. */
-function ensureTable(client: TableClient): () => Promise<void> {
-  let created: Promise<void> | undefined;
-  return () => {
-    created ??= client.createTable().catch((error: unknown) => {
-      created = undefined;
-      throw error;
-    });
-    return created;
-  };
-}
 
 // Table Storage drops null properties; JSON-valued fields are stored as strings.
 function toEntity(partitionKey: string, rowKey: string, record: Record<string, unknown>, jsonFields: readonly string[]): Entity {

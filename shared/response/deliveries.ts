@@ -1,6 +1,7 @@
 import { odata, RestError, type TableClient } from "@azure/data-tables";
 import { z } from "zod";
 import { GrantGuardError } from "../errors.js";
+import { ensureTable } from "../azure/tables.js";
 
 /** One alert on one channel: the outbox row the dispatcher works from. */
 export const deliverySchema = z.object({
@@ -31,16 +32,10 @@ const FIELDS = Object.keys(deliverySchema.shape);
 
 /** Deliveries in Table Storage: PartitionKey = alert id, RowKey = channel. */
 export class TableAlertDeliveries implements AlertDeliveries {
-  #created: Promise<void> | undefined;
+  readonly #ensure: () => Promise<void>;
 
-  constructor(private readonly client: TableClient) {}
-
-  #ensure(): Promise<void> {
-    this.#created ??= this.client.createTable().catch((error: unknown) => {
-      this.#created = undefined;
-      throw error;
-    });
-    return this.#created;
+  constructor(private readonly client: TableClient) {
+    this.#ensure = ensureTable(client);
   }
 
   #entity(d: Delivery) {

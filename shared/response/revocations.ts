@@ -1,6 +1,7 @@
 import { odata, RestError, type TableClient } from "@azure/data-tables";
 import { z } from "zod";
 import { GrantGuardError } from "../errors.js";
+import { ensureTable } from "../azure/tables.js";
 import { findingSchema } from "../model/finding.js";
 
 /** A revoked (or about to be revoked) assignment, exactly as it was: what restore puts back. */
@@ -60,16 +61,10 @@ const BREAKER = { partitionKey: "breaker", rowKey: "state" };
 
 /** Revocations in Table Storage (few by design: the breaker caps them). */
 export class TableRevocationStore implements RevocationStore {
-  #created: Promise<void> | undefined;
+  readonly #ensure: () => Promise<void>;
 
-  constructor(private readonly client: TableClient) {}
-
-  #ensure(): Promise<void> {
-    this.#created ??= this.client.createTable().catch((error: unknown) => {
-      this.#created = undefined;
-      throw error;
-    });
-    return this.#created;
+  constructor(private readonly client: TableClient) {
+    this.#ensure = ensureTable(client);
   }
 
   #parse(e: Record<string, unknown>): Revocation {

@@ -19,4 +19,24 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ armEndpoint: "https://management.azure.com", graphEndpoint: "https://graph.microsoft.com", tableEndpoint: "https://acct.table.core.windows.net", findingsTable: "findings", roleCacheTtlMs: 3_600_000 });
     expect(Object.isFrozen(config)).toBe(true);
   });
+
+  it("starts in audit mode with no channels, and derives the default routes from the channels that are set", () => {
+    const base = { GRANTGUARD_TABLE_ENDPOINT: "https://acct.table.core.windows.net" };
+    expect(loadConfig(base).response).toMatchObject({ mode: "audit", routes: [], maxRevocations: 5, revocationWindowMs: 3_600_000 });
+    const withTeams = loadConfig({ ...base, GRANTGUARD_TEAMS_WEBHOOK_URL: "https://contoso.webhook.office.com/x" }).response;
+    expect(withTeams.routes).toEqual([
+      expect.objectContaining({ channels: ["teams"], minSeverity: "medium", digest: false }),
+      expect.objectContaining({ channels: ["teams"], maxSeverity: "low", digest: true }),
+    ]);
+  });
+
+  it("refuses a webhook without its secret, a plain-http webhook off loopback, and routes to an unset channel", () => {
+    const base = { GRANTGUARD_TABLE_ENDPOINT: "https://acct.table.core.windows.net" };
+    expect(() => loadConfig({ ...base, GRANTGUARD_WEBHOOK_URL: "https://hooks.contoso.com/x" })).toThrow(/GRANTGUARD_WEBHOOK_SECRET is required/);
+    expect(() => loadConfig({ ...base, GRANTGUARD_SLACK_WEBHOOK_URL: "http://hooks.contoso.com/x" })).toThrow(/GRANTGUARD_SLACK_WEBHOOK_URL: must be https/);
+    expect(loadConfig({ ...base, GRANTGUARD_SLACK_WEBHOOK_URL: "http://127.0.0.1:8080/x" }).response.channels.slack).toBe("http://127.0.0.1:8080/x");
+    expect(() => loadConfig({ ...base, GRANTGUARD_ALERT_ROUTES: '[{"channels":["teams"]}]' })).toThrow(/names channel\(s\) with no URL set: teams/);
+    expect(() => loadConfig({ ...base, GRANTGUARD_ALERT_ROUTES: "not json" })).toThrow(/GRANTGUARD_ALERT_ROUTES: must be a JSON array of routes/);
+    expect(() => loadConfig({ ...base, GRANTGUARD_MODE: "yolo" })).toThrow(/GRANTGUARD_MODE/);
+  });
 });
