@@ -49,7 +49,8 @@ export const ARMED: Breaker = { tripped: false, trippedAt: null, reason: null, r
 export interface RevocationStore {
   get(id: string): Promise<Revocation | null>;
   put(revocation: Revocation): Promise<void>;
-  list(): Promise<Revocation[]>;
+  /** All revocations, or those of one assignment, or those created since a time (filtered in the store). */
+  list(options?: { readonly assignmentId?: string; readonly createdSince?: string }): Promise<Revocation[]>;
   getBreaker(): Promise<Breaker>;
   putBreaker(breaker: Breaker): Promise<void>;
 }
@@ -90,11 +91,15 @@ export class TableRevocationStore implements RevocationStore {
     await this.client.upsertEntity({ partitionKey: PARTITION, rowKey: r.id, ...entity }, "Replace");
   }
 
-  async list(): Promise<Revocation[]> {
+  async list(options: { readonly assignmentId?: string; readonly createdSince?: string } = {}): Promise<Revocation[]> {
     await this.#ensure();
+    const clauses = [odata`PartitionKey eq ${PARTITION}`];
+    if (options.assignmentId) clauses.push(odata`assignmentId eq ${options.assignmentId}`);
+    if (options.createdSince) clauses.push(odata`createdAt ge ${options.createdSince}`);
     const out: Revocation[] = [];
-    for await (const e of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${PARTITION}` } })) out.push(this.#parse(e));
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    for await (const e of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(" and ") } })) out.push(this.#parse(e));
+    // Ids are case-insensitive in Azure; the filter above is exact, so compare again without case.
+    return out.filter((r) => !options.assignmentId || r.assignmentId.toLowerCase() === options.assignmentId.toLowerCase()).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async getBreaker(): Promise<Breaker> {

@@ -55,7 +55,7 @@ async function guardRail(deps: RevocationDependencies, assignment: RoleAssignmen
   const scope = deps.response.protectedScopes.find((s) => within(assignment.scope, s));
   if (scope) return `the scope is protected (GRANTGUARD_PROTECTED_SCOPES: ${scope})`;
   if (facts.assignment.viaPim === true) return "the assignment was made through PIM: grantguard does not delete behind PIM's back; end it in PIM";
-  const restored = (await deps.revocations.list()).find((r) => r.status === "restored" && r.assignmentId.toLowerCase() === assignment.id.toLowerCase());
+  const restored = (await deps.revocations.list({ assignmentId: assignment.id })).find((r) => r.status === "restored");
   if (restored) return `a person restored this assignment after grantguard revoked it (${restored.restoredBy}, ${restored.restoredAt}: ${restored.restoreReason}); grantguard does not revoke it again`;
   return null;
 }
@@ -112,7 +112,7 @@ export async function revokeIfRequired(deps: RevocationDependencies, input: { as
   const breaker = await deps.revocations.getBreaker();
   const windowEdge = new Date(deps.now().getTime() - deps.response.revocationWindowMs).toISOString();
   const windowStart = breaker.rearmedAt && breaker.rearmedAt > windowEdge ? breaker.rearmedAt : windowEdge;
-  const recent = (await deps.revocations.list()).filter((r) => r.id !== id && (r.status === "pending" || r.status === "deleted") && r.createdAt >= windowStart);
+  const recent = (await deps.revocations.list({ createdSince: windowStart })).filter((r) => r.id !== id && (r.status === "pending" || r.status === "deleted"));
   if (recent.length >= deps.response.maxRevocations) {
     const reason = `${recent.length} revocation(s) in the last ${deps.response.revocationWindowMs / 60_000} minutes reached GRANTGUARD_MAX_REVOCATIONS=${deps.response.maxRevocations}`;
     await deps.revocations.putBreaker({ tripped: true, trippedAt: now, reason, rearmedAt: null, rearmedBy: null, rearmReason: null });
@@ -139,7 +139,7 @@ export async function revokeIfRequired(deps: RevocationDependencies, input: { as
  * revoked. Returns them, or null when there is nothing to finish.
  */
 export async function finishInterruptedRevocation(deps: Pick<RevocationDependencies, "revocations" | "now">, assignmentId: string, at: string): Promise<Finding[] | null> {
-  const open = (await deps.revocations.list()).filter((r) => r.assignmentId.toLowerCase() === assignmentId.toLowerCase() && r.status === "pending");
+  const open = (await deps.revocations.list({ assignmentId })).filter((r) => r.status === "pending");
   const latest = open.at(-1);
   if (!latest) return null;
   await deps.revocations.put({ ...latest, status: "deleted", deletedAt: deps.now().toISOString() });

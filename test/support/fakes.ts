@@ -93,8 +93,10 @@ export class InMemoryRevocations implements RevocationStore {
   async put(r: Revocation) {
     this.records.set(r.id, structuredClone(r));
   }
-  async list() {
-    return [...this.records.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  async list(options: { readonly assignmentId?: string; readonly createdSince?: string } = {}) {
+    return [...this.records.values()]
+      .filter((r) => (!options.assignmentId || r.assignmentId.toLowerCase() === options.assignmentId.toLowerCase()) && (!options.createdSince || r.createdAt >= options.createdSince))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
   async getBreaker() {
     return this.breaker;
