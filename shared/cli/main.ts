@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ArmRoleAssignmentWriter, createAuthorizationClient } from "../azure/arm.js";
 import { TableClient } from "@azure/data-tables";
 import { TableRevocationStore } from "../response/revocations.js";
+import { TableAlertDeliveries } from "../response/deliveries.js";
 import { rearmRevocation, restoreAssignment } from "../usecases/restoreAssignment.js";
 import { withTokenTimeout } from "../azure/credential.js";
 import { createGraphClient, GraphPrincipals } from "../azure/graph.js";
@@ -46,6 +47,7 @@ Commands:
   validate [DIR]     check policy and exemption files; errors with file:line
   snapshot export    write a tenant snapshot from a live tenant (DefaultAzureCredential)
   revocations list   what grantguard revoked, with the backups, and the breaker's state
+  alerts list        alert deliveries, with failures and their last error
   restore ID         put a revoked assignment back, with your own credentials
   rearm              re-arm revocation after the blast-radius cap stopped it
 
@@ -87,6 +89,10 @@ Needs GRANTGUARD_TABLE_ENDPOINT (where grantguard keeps its backups).`,
 
 Re-arms revocation after the blast-radius cap stopped it (GRANTGUARD_MAX_REVOCATIONS in
 GRANTGUARD_REVOCATION_WINDOW_MINUTES), recording who and why. Needs GRANTGUARD_TABLE_ENDPOINT.`,
+  alerts: `Usage: grantguard alerts list [--status pending|digest|delivered|failed] [--json]
+
+Lists alert deliveries from the outbox: channel, status, attempts and the last error, so
+alerts that keep failing are visible. Needs GRANTGUARD_TABLE_ENDPOINT.`,
   revocations: `Usage: grantguard revocations list [--json]
 
 Lists grantguard's revocations (backups) and the state of the blast-radius breaker.
@@ -301,6 +307,7 @@ async function snapshot(argv: readonly string[], io: Io): Promise<number> {
 const storeSettings = z.object({
   GRANTGUARD_TABLE_ENDPOINT: z.url({ protocol: /^https$/, message: "must be an https:// URL" }),
   GRANTGUARD_REVOCATIONS_TABLE: z.string().default("revocations"),
+  GRANTGUARD_ALERTS_TABLE: z.string().default("alerts"),
   GRANTGUARD_ARM_ENDPOINT: z.url({ protocol: /^https$/ }).default("https://management.azure.com"),
 });
 
@@ -313,7 +320,8 @@ async function asCaller() {
   const claims = token ? (JSON.parse(Buffer.from(token.token.split(".")[1] ?? "", "base64url").toString("utf8")) as { upn?: unknown; oid?: unknown; unique_name?: unknown }) : {};
   const who = [claims.upn, claims.unique_name, claims.oid].find((v): v is string => typeof v === "string") ?? "unknown caller";
   const revocations = new TableRevocationStore(new TableClient(settings.data.GRANTGUARD_TABLE_ENDPOINT, settings.data.GRANTGUARD_REVOCATIONS_TABLE, credential));
-  return { credential, who, revocations, armEndpoint: settings.data.GRANTGUARD_ARM_ENDPOINT };
+  const deliveries = new TableAlertDeliveries(new TableClient(settings.data.GRANTGUARD_TABLE_ENDPOINT, settings.data.GRANTGUARD_ALERTS_TABLE, credential));
+  return { credential, who, revocations, deliveries, armEndpoint: settings.data.GRANTGUARD_ARM_ENDPOINT };
 }
 
 async function restore(argv: readonly string[], io: Io): Promise<number> {
@@ -354,7 +362,24 @@ async function revocations(argv: readonly string[], io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-const COMMANDS: Record<string, (argv: readonly string[], io: Io) => Promise<number>> = { evaluate, test, policies, validate, snapshot, restore, rearm, revocations };
+async function alerts(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { status: { type: "string" }, json: { type: "boolean" } });
+  if (values.help || positionals[0] !== "list") return io.out(HELP.alerts!), values.help ? EXIT.ok : EXIT.usage;
+  const status = z.enum(["pending", "digest", "delivered", "failed"]).optional().safeParse(values.status);
+  if (!status.success) throw new UsageError("--status must be pending, digest, delivered or failed");
+  const caller = await asCaller();
+  const list = await caller.deliveries.list(status.data ? { status: status.data } : {});
+  if (values.json) {
+    io.out(json({ alerts: list.map(({ payload, ...d }) => ({ ...d, alert: JSON.parse(payload) as unknown })) }));
+  } else {
+    io.out(table(["ALERT", "CHANNEL", "STATUS", "ATTEMPTS", "CREATED", "LAST ERROR"], list.map((d) => [d.alertId, d.channel, d.status, String(d.attempts), d.createdAt, d.lastError ?? ""])));
+    const failed = list.filter((d) => d.status === "failed").length;
+    io.out(`\n${list.length} deliveries${failed ? `, ${failed} FAILED (they gave up after GRANTGUARD_ALERT_MAX_ATTEMPTS tries)` : ""}`);
+  }
+  return EXIT.ok;
+}
+
+const COMMANDS: Record<string, (argv: readonly string[], io: Io) => Promise<number>> = { evaluate, test, policies, validate, snapshot, restore, rearm, revocations, alerts };
 
 /** Runs one command line; returns the exit code. Errors are reported, never thrown. */
 export async function run(argv: readonly string[], io: Io): Promise<number> {

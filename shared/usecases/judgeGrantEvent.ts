@@ -99,9 +99,10 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
   const resolved = resolveFindings(existing.filter((f) => !openIds.has(f.id)), origin, "the policy no longer matches the assignment");
   const { findings: open, revocation } = await revokeIfRequired(deps.revocation, { assignment, facts, findings: matched, eventId: event.eventId, at: event.eventTime });
   await deps.findings.upsert([...open, ...resolved]);
+  const response = revocation ? `; revocation ${revocation.id}: ${revocation.status}${revocation.detail ? ` (${revocation.detail})` : ""}` : "";
   await record({
     outcome: "judged",
-    reason: `${evaluation.matches.length} of ${deps.policies.length} policies matched`,
+    reason: `${evaluation.matches.length} of ${deps.policies.length} policies matched${response}`,
     findingIds: open.map((f) => f.id),
     evaluationErrors: [...evaluation.errors],
   });

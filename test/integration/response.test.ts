@@ -74,6 +74,8 @@ describe("revocation", () => {
     expect(outcome.status === "judged" && outcome.revocation?.status).toBe("deleted");
     expect(azure.local.simulator.state.assignments.has(GUEST_OWNER.toLowerCase())).toBe(false);
     const [backup] = await runtime.services.revocations.list();
+    // The audit history says what happened to the event.
+    expect((await runtime.services.ledger.list()).find((r) => r.eventId === "enforce-1")?.reason).toContain(`revocation ${backup!.id}: deleted`);
     expect(backup).toMatchObject({ assignmentId: GUEST_OWNER, assignmentName: before.name, scope: before.properties.scope, principalId: GUEST, principalType: "User", roleDefinitionId: before.properties.roleDefinitionId, condition: null, description: null, status: "deleted" });
     const [alert] = alertsFor("demo-revoke-guest-privileged");
     expect(alert).toMatchObject({ transition: "opened", mode: "enforce", response: { kind: "revoked", backupId: backup!.id }, grantedBy: "ada@contoso.com" });
@@ -164,6 +166,11 @@ describe("alert delivery", () => {
     const failed = (await runtime.services.deliveries.list()).filter((d) => d.status === "failed");
     expect(failed.length).toBeGreaterThan(0);
     expect(failed[0]).toMatchObject({ attempts: 2, lastError: expect.stringContaining("HTTP 503") });
+    // …and the command line shows it to an operator.
+    const listed = await grantguardBin(["alerts", "list", "--status", "failed"], { GRANTGUARD_TABLE_ENDPOINT: runtime.config.tableEndpoint, GRANTGUARD_ALERTS_TABLE: runtime.config.response.alertsTable });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/webhook\s+failed\s+2\s+.*HTTP 503/);
+    expect(listed.stdout).toMatch(/FAILED \(they gave up after GRANTGUARD_ALERT_MAX_ATTEMPTS tries\)/);
   });
 
   it("still delivers the alert when the process dies between writing the finding and sending", async () => {
