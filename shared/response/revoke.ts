@@ -134,15 +134,17 @@ export async function revokeIfRequired(deps: RevocationDependencies, input: { as
 }
 
 /**
- * When an assignment is found gone and a revocation of it was backed up but not finished (the
- * process died after the delete), finishes it: the findings saved with the backup are stored as
- * revoked. Returns them, or null when there is nothing to finish.
+ * When an assignment is found gone and a revocation of it was backed up but its findings were
+ * never stored (the process died after the delete), finishes it: the findings saved with the
+ * backup are stored as revoked. `stored` are the assignment's findings as stored now. Returns the
+ * findings to store, or null when there is nothing to finish.
  */
-export async function finishInterruptedRevocation(deps: Pick<RevocationDependencies, "revocations" | "now">, assignmentId: string, at: string): Promise<Finding[] | null> {
-  const open = (await deps.revocations.list({ assignmentId })).filter((r) => r.status === "pending");
-  const latest = open.at(-1);
+export async function finishInterruptedRevocation(deps: Pick<RevocationDependencies, "revocations" | "now">, assignmentId: string, at: string, stored: readonly Finding[]): Promise<Finding[] | null> {
+  const recorded = new Set(stored.map((f) => f.backupId).filter((id): id is string => id !== null));
+  const unfinished = (await deps.revocations.list({ assignmentId })).filter((r) => (r.status === "pending" || r.status === "deleted") && !recorded.has(r.id));
+  const latest = unfinished.at(-1);
   if (!latest) return null;
-  await deps.revocations.put({ ...latest, status: "deleted", deletedAt: deps.now().toISOString() });
+  if (latest.status === "pending") await deps.revocations.put({ ...latest, status: "deleted", deletedAt: deps.now().toISOString() });
   return revokedFindings(latest.findings, latest.id, at);
 }
 

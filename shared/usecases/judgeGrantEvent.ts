@@ -75,7 +75,7 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
   const assignment = await deps.roleAssignments.getById(event.assignmentId);
   if (assignment === null) {
     // Gone because grantguard deleted it and died before recording that? Then finish the record.
-    const finished = await finishInterruptedRevocation(deps.revocation, event.assignmentId, event.eventTime);
+    const finished = await finishInterruptedRevocation(deps.revocation, event.assignmentId, event.eventTime, existing);
     const finishedIds = new Set(finished?.map((f) => f.id));
     const resolved = [...(finished ?? []), ...resolveFindings(existing.filter((f) => !finishedIds.has(f.id)), origin, "the role assignment no longer exists")];
     await deps.findings.upsert(resolved);

@@ -94,10 +94,20 @@ describe("revokeIfRequired's guard rails", () => {
       throw Object.assign(new Error("the process dies here"), { statusCode: 500 });
     };
     await expect(revokeIfRequired(deps, input())).rejects.toThrow("the process dies here");
-    const finished = await finishInterruptedRevocation(deps, assignment.id, "2026-11-21T09:05:00.000Z");
+    const finished = await finishInterruptedRevocation(deps, assignment.id, "2026-11-21T09:05:00.000Z", []);
     expect(finished?.[0]).toMatchObject({ status: "resolved", responseKind: "revoked", alertPending: true, alertTransition: "opened" });
     expect((await deps.store.list())[0]?.status).toBe("deleted");
-    expect(await finishInterruptedRevocation(deps, assignment.id, "2026-11-21T09:06:00.000Z")).toBeNull();
+    // Once its findings are stored, there is nothing left to finish.
+    expect(await finishInterruptedRevocation(deps, assignment.id, "2026-11-21T09:06:00.000Z", finished!)).toBeNull();
+  });
+
+  it("finishes a revocation whose process died after marking the delete but before storing the findings", async () => {
+    const deps = revocationFakes({ mode: "enforce" });
+    const result = await revokeIfRequired(deps, input());
+    expect(result.revocation?.status).toBe("deleted");
+    // The process dies here: the findings in `result` are never stored.
+    const finished = await finishInterruptedRevocation(deps, assignment.id, "2026-11-21T09:05:00.000Z", []);
+    expect(finished?.map((f) => [f.status, f.responseKind, f.backupId])).toEqual([["resolved", "revoked", result.revocation!.id]]);
   });
 
   it("does nothing for alert policies, and records what it would do in audit mode", async () => {
