@@ -130,7 +130,7 @@ const rank = (s: Severity) => SEVERITIES.indexOf(s);
 
 function describeFinding(f: Finding): string[] {
   const who = `${f.principalName ?? "(deleted identity)"} [${f.principalType} ${f.principalId}]`;
-  const would = f.action === "revoke" ? "revoke the assignment (audit mode: alert only)" : "alert";
+  const would = f.action === "revoke" ? "revoke the assignment in enforce mode unless a guard rail stops it (in audit mode: alert)" : "alert";
   return [
     `${f.severity.toUpperCase().padEnd(8)} ${f.policyId} — ${f.policyTitle}`,
     `         ${who} holds ${f.roleName} at ${f.scopeLevel} ${f.scope}${f.grantedBy ? `, granted by ${f.grantedBy}` : ""}`,

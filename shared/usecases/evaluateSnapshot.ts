@@ -56,7 +56,9 @@ export async function evaluateSnapshot(snapshot: TenantSnapshot, pack: Pick<Poli
     for (const error of evaluation.errors) evaluationErrors.push({ assignmentId: assignment.id, ...error });
     for (const match of evaluation.matches) {
       const origin = { eventId: null, time, correlationId: null, grantedBy };
-      findings.push(findingFromMatch(match, assignment, facts, origin, undefined, exemptionFor(pack.exemptions, match.policy.id, assignment, options.now)));
+      const finding = findingFromMatch(match, assignment, facts, origin, undefined, exemptionFor(pack.exemptions, match.policy.id, assignment, options.now));
+      // A what-if never revokes: it says what a revoke policy would do.
+      findings.push(finding.action === "revoke" && finding.status === "open" ? { ...finding, responseKind: "wouldRevoke", responseDetail: "what-if: in enforce mode grantguard would revoke this assignment unless a guard rail stops it" } : finding);
     }
   }
   return { assignments, findings, evaluationErrors };

@@ -39,6 +39,13 @@ describe("grantguard evaluate", () => {
     expect((await grantguard("evaluate", "--tenant", SMALL, "--fail-on", "never")).code).toBe(0);
   });
 
+  it("says what a revoke policy would do, without revoking anything", async () => {
+    const pack = `${POLICIES},${fileURLToPath(new URL("../../../local/demo/revoke-pack", import.meta.url))}`;
+    const { findings } = JSON.parse((await grantguard("evaluate", "--tenant", SMALL, "--policies", pack, "--json")).out) as { findings: Finding[] };
+    expect(findings.find((f) => f.policyId === "demo-revoke-guest-privileged")).toMatchObject({ action: "revoke", responseKind: "wouldRevoke", assignmentId: GUEST_OWNER });
+    expect((await grantguard("evaluate", "--tenant", SMALL, "--policies", pack)).out).toContain("would: revoke the assignment in enforce mode unless a guard rail stops it (in audit mode: alert)");
+  });
+
   it("judges only the assignment an event names, with the event's caller as granter", async () => {
     const { code, out } = await grantguard("evaluate", "--tenant", SMALL, "--event", fixture("events/guest-owner-write.json"), "--json");
     expect(code).toBe(1);
