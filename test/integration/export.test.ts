@@ -39,13 +39,24 @@ describe("grantguard snapshot export", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("exported 9 role assignments");
     expect(result.stderr).toContain("1 assigned principal(s) no longer exist");
-    expect(result.stderr).toContain("PIM could not be read");
+    expect(result.stderr).not.toContain("PIM could not be read");
 
     const [exported, original, pack] = await Promise.all([readTenantSnapshot(out), readTenantSnapshot(fixture("tenants/small.json")), loadPolicyPack(fixture("../../policies"))]);
     expect(exported.tenantId).toBe(original.tenantId);
+    expect(exported.roleAssignmentScheduleInstances).toEqual([]);
     const verdicts = async (snapshot: typeof original) =>
       (await evaluateSnapshot(snapshot, pack, { now: new Date("2026-11-22T00:00:00Z") })).findings.map((f) => `${f.assignmentName} ${f.policyId} ${f.reason}`).sort();
     expect(await verdicts(exported)).toEqual(await verdicts(original));
+  });
+
+  it("leaves PIM out of the snapshot, and says so, when PIM cannot be read", async () => {
+    azure.local.simulator.faults.add({ route: "arm.roleAssignmentScheduleInstances.list", status: 403 });
+    const out = join(await mkdtemp(join(tmpdir(), "gg-export-")), "exported.json");
+    const result = await grantguardBin(["snapshot", "export", "--scope", SUB, "--out", out]);
+    azure.local.simulator.faults.clear();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("PIM could not be read, so the snapshot says nothing about PIM");
+    expect((await readTenantSnapshot(out)).roleAssignmentScheduleInstances).toBeUndefined();
   });
 
   it("exits 64 without a scope and 3 when Azure refuses", async () => {

@@ -27,7 +27,7 @@ describe("judgeGrantEvent against the local Azure", () => {
 
     const findings = await runtime.services.findings.list();
     // One finding per matching policy, never more, however often the event comes.
-    expect(findings.map((f) => f.policyId).sort()).toEqual(["delegation-without-description-or-condition", "guest-privileged-role", "privileged-role-direct-to-user", "role-can-delegate-or-elevate"]);
+    expect(findings.map((f) => f.policyId).sort()).toEqual(["delegation-without-description-or-condition", "guest-privileged-role", "pim-assigned-outside-pim", "privileged-role-direct-to-user", "role-can-delegate-or-elevate"]);
     const guest = findings.find((f) => f.policyId === "guest-privileged-role");
     expect(guest).toMatchObject({
       severity: "high",

@@ -70,13 +70,15 @@ describe("buildFacts", () => {
     expect(facts.role).toMatchObject({ guid: OWNER, builtIn: true, custom: false, privileged: true });
   });
 
-  it("reads counts at the scope, the system-assigned identity's workload and unknown PIM from the snapshot", async () => {
+  it("reads counts at the scope, the system-assigned identity's workload and PIM from the snapshot (unknown without its section)", async () => {
     const a = assignment("a0000003-0000-4000-8000-000000000003");
     const contributor = role("b24988ac-6180-42a0-ab88-20f7382dd24c");
     const p = principal(a.principalId);
     const facts = buildFacts({ assignment: a, role: contributor, principal: p, grantedBy: null, tenantId: TENANT, context: await gatherContext(tenant, a, contributor, p) });
     expect(facts.atScope).toEqual({ assignments: 2n, owners: 0n, permanentOwners: 0n, ownerPercent: 0n, privilegedAssignments: 2n });
     expect(facts.principal).toMatchObject({ workloadsKnown: true, workloadResourceGroups: ["/subscriptions/11111111-1111-4111-8111-111111111111/resourcegroups/rg-app"] });
-    expect(facts.assignment).toMatchObject({ viaPim: null, permanent: null });
+    expect(facts.assignment).toMatchObject({ viaPim: false, permanent: true });
+    const withoutPim = new SnapshotContext({ ...snapshot, roleAssignmentScheduleInstances: undefined });
+    expect(await withoutPim.pimStatus(a)).toEqual({ viaPim: null, permanent: null, assignmentType: null });
   });
 });

@@ -62,13 +62,21 @@ const finding = (overrides: Partial<Finding> = {}): Finding => ({
   ...overrides,
 });
 
-const input = (facts = factsForTest({})) => ({ assignment, facts, findings: [finding()], eventId: "e1", at: "2026-11-21T09:00:00.000Z" });
+// PIM was read and made none of these (viaPim false), unless a test says otherwise.
+const input = (facts = factsForTest({ assignment: { viaPim: false, permanent: true } })) => ({ assignment, facts, findings: [finding()], eventId: "e1", at: "2026-11-21T09:00:00.000Z" });
 
 describe("revokeIfRequired's guard rails", () => {
   it("leaves an assignment made through PIM to PIM", async () => {
     const deps = revocationFakes({ mode: "enforce" });
     const result = await revokeIfRequired(deps, input(factsForTest({ assignment: { viaPim: true, permanent: false, pimAssignmentType: "Assigned" } })));
     expect(result.findings[0]).toMatchObject({ responseKind: "revocationBlocked", responseDetail: expect.stringContaining("made through PIM") });
+    expect(deps.deleted).toEqual([]);
+  });
+
+  it("fails closed when PIM could not be read", async () => {
+    const deps = revocationFakes({ mode: "enforce" });
+    const result = await revokeIfRequired(deps, input(factsForTest({})));
+    expect(result.findings[0]).toMatchObject({ responseKind: "revocationBlocked", responseDetail: expect.stringContaining("PIM could not be read") });
     expect(deps.deleted).toEqual([]);
   });
 
