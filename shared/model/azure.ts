@@ -85,5 +85,3 @@ export const graphDirectoryObjectSchema = z.discriminatedUnion("@odata.type", [
   graphServicePrincipalSchema,
 ]);
 export type GraphDirectoryObject = z.infer<typeof graphDirectoryObjectSchema>;
-export type GraphUser = z.infer<typeof graphUserSchema>;
-export type GraphServicePrincipal = z.infer<typeof graphServicePrincipalSchema>;
