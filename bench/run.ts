@@ -237,7 +237,10 @@ async function benchResponse(seed: TenantSnapshot): Promise<void> {
     const outbox = await createRuntime({ ...settings, GRANTGUARD_FINDINGS_TABLE: "outboxfindings", GRANTGUARD_EVENTS_TABLE: "outboxevents", GRANTGUARD_ALERTS_TABLE: "outboxalerts", GRANTGUARD_REVOCATIONS_TABLE: "outboxrev", GRANTGUARD_ALERT_ROUTES: JSON.stringify([{ channels: ["webhook"] }]) });
     const whatIf = await evaluateSnapshot(seed, outbox.pack, { now: new Date() });
     const findings = whatIf.findings.slice(0, ALERTS);
-    await outbox.services.findings.upsert(findings);
+    for (const assignmentId of new Set(findings.map((f) => f.assignmentId))) {
+      const record = await outbox.services.findings.read(assignmentId);
+      await outbox.services.findings.commit(record, { state: { lastEventTime: new Date().toISOString(), deletedAt: null }, findings: findings.filter((f) => f.assignmentId === assignmentId) });
+    }
     receiver.reset();
     let t0 = performance.now();
     const report = await outbox.dispatchAlerts();

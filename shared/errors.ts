@@ -32,3 +32,24 @@ export function describeError(error: unknown): string {
   }
   return String(error);
 }
+
+/** Something stored does not parse: never guessed around, always reported with where it is. */
+export class StoreCorruptError extends GrantGuardError {}
+
+/** The HTTP status an Azure SDK error carries (`RestError.statusCode`), or null when there is none. */
+export function statusOf(error: unknown): number | null {
+  const status = typeof error === "object" && error !== null ? (error as { statusCode?: unknown }).statusCode : undefined;
+  return typeof status === "number" ? status : null;
+}
+
+/**
+ * True when the same request may succeed later: throttling, a time-out, a server error, or a
+ * failure with no HTTP answer at all (network, token endpoint). Anything else is Azure's final word.
+ */
+export function isTransient(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === null || status === 408 || status === 429 || status >= 500;
+}
+
+/** Optimistic writes kept losing to concurrent ones: the invocation fails and the platform redelivers. */
+export class ConcurrentChangeError extends GrantGuardError {}

@@ -32,12 +32,13 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
   const pack = await loadPolicyPack(config.policiesDir);
   const now = () => new Date();
   const dispatch: DispatchDependencies = { findings: services.findings, deliveries: services.deliveries, sender: new HttpAlertSender(), response: config.response, now };
-  let self: Promise<string | null> | undefined;
+  // Only a known identity is kept: a failed or empty look-up is asked again next time.
+  let self: string | undefined;
   const revocation: RevocationDependencies = {
     revocations: services.revocations,
     writer: services.writer,
     response: config.response,
-    selfPrincipalId: () => (self ??= principalIdOf(credential)),
+    selfPrincipalId: async () => (self ??= (await principalIdOf(credential)) ?? undefined) ?? null,
     raise: async (alert) => void (await deliverRows(dispatch, await queueAlert(dispatch, alert))),
     now,
   };

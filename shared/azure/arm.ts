@@ -2,7 +2,8 @@ import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { RoleAssignment as SdkRoleAssignment, RoleDefinition as SdkRoleDefinition } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/identity";
 import type { RoleAssignment, RoleDefinition } from "../model/access.js";
-import { GrantGuardError } from "../errors.js";
+import { isTransient, statusOf } from "../errors.js";
+import { RoleAssignmentConflictError, RoleAssignmentWriteRefusedError, type RoleAssignmentProperties, type RoleAssignmentWriter } from "../response/writer.js";
 
 const ARM_SCOPE = "https://management.azure.com/.default";
 
@@ -18,17 +19,6 @@ export interface RoleDefinitions {
   getById(roleDefinitionId: string): Promise<RoleDefinition | null>;
 }
 
-/** ARM refused a write because of a conflict (409): reported, never retried blindly. */
-export class RoleAssignmentConflictError extends GrantGuardError {}
-
-/** Writes role assignments: grantguard's identity deletes; restore creates with the caller's. */
-export interface RoleAssignmentWriter {
-  /** Deletes by full id; "alreadyGone" when ARM had nothing to delete. 429 is retried by the SDK (Retry-After). */
-  deleteById(assignmentId: string): Promise<"deleted" | "alreadyGone">;
-  /** Creates an assignment with this exact name and properties; "exists" when that name is already there. */
-  create(scope: string, name: string, properties: { roleDefinitionId: string; principalId: string; principalType: string; condition: string | null; conditionVersion: string | null; description: string | null; delegatedManagedIdentityResourceId: string | null }): Promise<"created" | "exists">;
-}
-
 /** Role-assignment writes through `@azure/arm-authorization`. */
 export class ArmRoleAssignmentWriter implements RoleAssignmentWriter {
   constructor(private readonly client: AuthorizationManagementClient) {}
@@ -38,14 +28,12 @@ export class ArmRoleAssignmentWriter implements RoleAssignmentWriter {
       const deleted = await this.client.roleAssignments.deleteById(assignmentId);
       return deleted?.id ? "deleted" : "alreadyGone";
     } catch (error) {
-      const status = (error as { statusCode?: unknown }).statusCode;
-      if (status === 404) return "alreadyGone";
-      if (status === 409) throw new RoleAssignmentConflictError(`ARM refused to delete ${assignmentId}: ${(error as Error).message}`, { cause: error });
-      throw error;
+      if (statusOf(error) === 404) return "alreadyGone";
+      throw refused(error, `ARM refused to delete ${assignmentId}`);
     }
   }
 
-  async create(scope: string, name: string, p: Parameters<RoleAssignmentWriter["create"]>[2]): Promise<"created" | "exists"> {
+  async create(scope: string, name: string, p: RoleAssignmentProperties): Promise<"created" | "exists"> {
     const existing = await nullIfNotFound(() => this.client.roleAssignments.get(scope, name));
     if (existing) return "exists";
     try {
@@ -59,10 +47,17 @@ export class ArmRoleAssignmentWriter implements RoleAssignmentWriter {
       });
       return "created";
     } catch (error) {
-      if ((error as { statusCode?: unknown }).statusCode === 409) throw new RoleAssignmentConflictError(`ARM refused to create ${name} at ${scope}: ${(error as Error).message}`, { cause: error });
-      throw error;
+      throw refused(error, `ARM refused to create ${name} at ${scope}`);
     }
   }
+}
+
+/** A final refusal as a typed error the response can record; a transient failure is rethrown as it is (the caller retries). */
+function refused(error: unknown, what: string): unknown {
+  const status = statusOf(error);
+  if (isTransient(error) || status === null) return error;
+  const message = `${what}: HTTP ${status}: ${error instanceof Error ? error.message : String(error)}`;
+  return status === 409 ? new RoleAssignmentConflictError(message, status, { cause: error }) : new RoleAssignmentWriteRefusedError(message, status, { cause: error });
 }
 
 /** Builds the ARM authorization client for an endpoint (the real ARM, or the local simulator). */
@@ -79,7 +74,7 @@ async function nullIfNotFound<T>(call: () => Promise<T>): Promise<T | null> {
   try {
     return await call();
   } catch (error) {
-    if (typeof error === "object" && error !== null && (error as { statusCode?: unknown }).statusCode === 404) return null;
+    if (statusOf(error) === 404) return null;
     throw error;
   }
 }

@@ -1,7 +1,8 @@
 import { TableClient } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/identity";
 import type { Config } from "../config.js";
-import { ArmRoleAssignments, ArmRoleAssignmentWriter, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient, type RoleAssignments, type RoleAssignmentWriter, type RoleDefinitions } from "./arm.js";
+import { ArmRoleAssignments, ArmRoleAssignmentWriter, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient, type RoleAssignments, type RoleDefinitions } from "./arm.js";
+import type { RoleAssignmentWriter } from "../response/writer.js";
 import { TableAlertDeliveries, type AlertDeliveries } from "../response/deliveries.js";
 import { TableRevocationStore, type RevocationStore } from "../response/revocations.js";
 import { createGraphClient, GraphPrincipals, type Principals } from "./graph.js";

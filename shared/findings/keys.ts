@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { parseScope } from "../facts/scope.js";
 
 // Key design (see docs/findings-store.md): findings are partitioned by the subscription their
@@ -27,4 +28,18 @@ export function sanitizeKey(value: string): string {
 /** The ledger partition for a time: its UTC day, so auditors read a day or a range of days. */
 export function ledgerPartition(isoTime: string): string {
   return isoTime.slice(0, 10);
+}
+
+/** The canonical form of an assignment id: ARM ids are case-insensitive and events pass the caller's casing. */
+export function assignmentKey(assignmentId: string): string {
+  return assignmentId.toLowerCase();
+}
+
+// Findings' RowKeys are "{policyId}.{hash}" and policy ids start with [a-z0-9]; assignment state
+// rows sort after every one of them, so a findings query excludes them with "RowKey lt '~'".
+export const STATE_ROW_PREFIX = "~assignment.";
+
+/** The RowKey of an assignment's state row, beside its findings in the same partition. */
+export function stateRowKey(assignmentId: string): string {
+  return `${STATE_ROW_PREFIX}${createHash("sha256").update(assignmentKey(assignmentId)).digest("hex").slice(0, 32)}`;
 }

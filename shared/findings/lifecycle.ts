@@ -4,7 +4,7 @@ import type { RoleAssignment } from "../model/access.js";
 import type { GrantedBy } from "../model/event.js";
 import { findingId, type Finding } from "../model/finding.js";
 import { explainMatch, type PolicyMatch } from "../policy/evaluate.js";
-import type { Exemption } from "../policy/exemptions.js";
+import { exemptionFor, type Exemption } from "../policy/exemptions.js";
 
 /** Where a judgement came from: an event (its id, time and caller) or a what-if run (its time). */
 export interface JudgementOrigin {
@@ -72,4 +72,18 @@ export function resolveFindings(findings: readonly Finding[], origin: JudgementO
   return findings
     .filter((f) => f.status !== "resolved")
     .map((f) => ({ ...f, status: "resolved" as const, resolvedAt: origin.time, resolution, lastEventId: origin.eventId, alertPending: true, alertTransition: "resolved" as const, alertAt: origin.time }));
+}
+
+/**
+ * The diff of what is stored against a new judgement of one assignment: each match becomes a
+ * finding (opened, reopened, kept, or exempted when an exemption in force covers it) and every
+ * stored finding no policy matches any more is resolved. The event path and a whole-tenant run
+ * both judge through this.
+ */
+export function reconcileFindings(stored: readonly Finding[], matches: readonly PolicyMatch[], input: { readonly assignment: RoleAssignment; readonly facts: Facts; readonly origin: JudgementOrigin; readonly exemptions: readonly Exemption[]; readonly now: Date }): { readonly matched: Finding[]; readonly resolved: Finding[] } {
+  const { assignment, facts, origin, exemptions, now } = input;
+  const byId = new Map(stored.map((f) => [f.id, f]));
+  const matched = matches.map((match) => findingFromMatch(match, assignment, facts, origin, byId.get(findingId(match.policy.id, assignment.id)), exemptionFor(exemptions, match.policy.id, assignment, now)));
+  const open = new Set(matched.map((f) => f.id));
+  return { matched, resolved: resolveFindings(stored.filter((f) => !open.has(f.id)), origin, "the policy no longer matches the assignment") };
 }

@@ -14,10 +14,35 @@ export interface ListFindingsOptions {
   readonly alertPending?: boolean;
 }
 
-/** Where findings live. `upsert` writes in transactions per partition; ids are deterministic. */
+/** What grantguard last learned about one role assignment from its events, kept beside its findings. */
+export interface AssignmentState {
+  /** The latest event time judged for the assignment. */
+  readonly lastEventTime: string;
+  /** The event time of the latest delete, or null: a write that happened before it cannot reopen anything. */
+  readonly deletedAt: string | null;
+}
+
+/**
+ * Everything stored about one role assignment, read together so that it can be rewritten
+ * conditionally: `versions` holds what the store needs to notice a concurrent change (ETags).
+ */
+export interface AssignmentRecord {
+  readonly assignmentId: string;
+  readonly state: AssignmentState | null;
+  readonly findings: readonly Finding[];
+  readonly versions: ReadonlyMap<string, string>;
+}
+
+/** Where findings live. Ids are deterministic; every judgement of an assignment is a conditional commit. */
 export interface FindingsStore {
   list(options?: ListFindingsOptions): Promise<Finding[]>;
-  upsert(findings: readonly Finding[]): Promise<void>;
+  /** The assignment's state and findings (its id compared without case, as Azure does). */
+  read(assignmentId: string): Promise<AssignmentRecord>;
+  /**
+   * Writes the new state and the findings that changed, in one transaction, only if nothing was
+   * written for the assignment since `record` was read. False when something was: read and judge again.
+   */
+  commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[] }): Promise<boolean>;
   /**
    * Marks the finding's state change as handed to the alert outbox, only if the stored finding
    * still announces that same change (a newer change stays pending). False when it changed.
@@ -29,4 +54,11 @@ export interface FindingsStore {
 export interface EventLedger {
   record(entry: EventRecord): Promise<void>;
   list(options?: { readonly outcome?: EventRecord["outcome"] }): Promise<EventRecord[]>;
+}
+
+/** The state after judging an event at `eventTime` (a delete when `deleted`). */
+export function nextState(previous: AssignmentState | null, eventTime: string, deleted: boolean): AssignmentState {
+  const last = previous && previous.lastEventTime > eventTime ? previous.lastEventTime : eventTime;
+  const deletedAt = deleted ? (previous?.deletedAt && previous.deletedAt > eventTime ? previous.deletedAt : eventTime) : (previous?.deletedAt ?? null);
+  return { lastEventTime: last, deletedAt };
 }

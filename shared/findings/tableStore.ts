@@ -1,8 +1,10 @@
 import { odata, RestError, type TableClient, type TableEntity, type TransactionAction } from "@azure/data-tables";
 import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from "../model/finding.js";
-import { findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId } from "./keys.js";
-import type { EventLedger, FindingsStore, ListFindingsOptions } from "./store.js";
-import { GrantGuardError } from "../errors.js";
+import { isDeepStrictEqual } from "node:util";
+import { z } from "zod";
+import { assignmentKey, findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId, STATE_ROW_PREFIX, stateRowKey } from "./keys.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions } from "./store.js";
+import { GrantGuardError, StoreCorruptError } from "../errors.js";
 import { ensureTable } from "../azure/tables.js";
 
 const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition.
@@ -33,7 +35,7 @@ const FINDING_JSON = ["matchedFacts"];
 const EVENT_FIELDS = Object.keys(eventRecordSchema.shape);
 const EVENT_JSON = ["findingIds", "evaluationErrors"];
 
-/** Findings in Azure Table Storage, partitioned by subscription, written in transactions of ≤100. */
+/** Findings in Azure Table Storage, partitioned by subscription, written in conditional transactions of ≤100. */
 export class TableFindingsStore implements FindingsStore {
   readonly #ensure: () => Promise<void>;
 
@@ -41,32 +43,81 @@ export class TableFindingsStore implements FindingsStore {
     this.#ensure = ensureTable(client);
   }
 
+  #parse(entity: Record<string, unknown>): Finding {
+    const parsed = findingSchema.safeParse(fromEntity(entity, FINDING_FIELDS, FINDING_JSON));
+    if (!parsed.success) {
+      throw new StoreCorruptError(`finding ${String(entity.partitionKey)}/${String(entity.rowKey)} in table ${this.client.tableName} is malformed: ${parsed.error.issues[0]?.message}`);
+    }
+    return parsed.data;
+  }
+
   async list(options: ListFindingsOptions = {}): Promise<Finding[]> {
     await this.#ensure();
-    const clauses: string[] = [];
+    // Assignment state rows share the partitions; they sort after every finding.
+    const clauses: string[] = [odata`RowKey lt ${"~"}`];
     const partition = options.subscriptionId
       ? options.subscriptionId.toLowerCase()
       : options.assignmentId
         ? findingsPartition(scopeOfAssignmentId(options.assignmentId))
         : undefined;
     if (partition) clauses.push(odata`PartitionKey eq ${partition}`);
-    if (options.assignmentId) clauses.push(odata`assignmentId eq ${options.assignmentId}`);
+    if (options.assignmentId) clauses.push(odata`assignmentKey eq ${assignmentKey(options.assignmentId)}`);
     if (options.status) clauses.push(odata`status eq ${options.status}`);
     if (options.principalId) clauses.push(odata`principalId eq ${options.principalId}`);
     if (options.seenSince) clauses.push(odata`lastSeen ge ${options.seenSince}`);
     if (options.firstSeenBefore) clauses.push(odata`firstSeen lt ${options.firstSeenBefore}`);
     if (options.alertPending !== undefined) clauses.push(odata`alertPending eq ${options.alertPending}`);
     const findings: Finding[] = [];
-    const pages = this.client.listEntities<Record<string, unknown>>({ queryOptions: clauses.length ? { filter: clauses.join(" and ") } : {} });
-    for await (const entity of pages) {
-      const parsed = findingSchema.safeParse(fromEntity(entity, FINDING_FIELDS, FINDING_JSON));
-      if (!parsed.success) {
-        throw new GrantGuardError(`finding ${entity.partitionKey}/${entity.rowKey} in table ${this.client.tableName} is malformed: ${parsed.error.issues[0]?.message}`);
+    for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(" and ") } })) findings.push(this.#parse(entity));
+    return findings;
+  }
+
+  async read(assignmentId: string): Promise<AssignmentRecord> {
+    await this.#ensure();
+    const partition = findingsPartition(scopeOfAssignmentId(assignmentId));
+    const filter = `${odata`PartitionKey eq ${partition}`} and ${odata`assignmentKey eq ${assignmentKey(assignmentId)}`}`;
+    const versions = new Map<string, string>();
+    const findings: Finding[] = [];
+    let state: AssignmentState | null = null;
+    for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      versions.set(entity.rowKey ?? "", entity.etag);
+      if (entity.rowKey?.startsWith(STATE_ROW_PREFIX)) {
+        const parsed = stateSchema.safeParse(entity);
+        if (!parsed.success) throw new StoreCorruptError(`assignment state ${partition}/${entity.rowKey} in table ${this.client.tableName} is malformed: ${parsed.error.issues[0]?.message}`);
+        state = { lastEventTime: parsed.data.lastEventTime, deletedAt: parsed.data.deletedAt ?? null };
+      } else {
+        findings.push(this.#parse(entity));
       }
-      findings.push(parsed.data);
     }
-    // Ids are case-insensitive in Azure: the OData filter is exact, so compare again without case.
-    return options.assignmentId ? findings.filter((f) => f.assignmentId.toLowerCase() === options.assignmentId!.toLowerCase()) : findings;
+    return { assignmentId, state, findings, versions };
+  }
+
+  async commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[] }): Promise<boolean> {
+    await this.#ensure();
+    const partition = findingsPartition(scopeOfAssignmentId(record.assignmentId));
+    const key = assignmentKey(record.assignmentId);
+    const stored = new Map(record.findings.map((f) => [f.id, f]));
+    const write = (rowKey: string, entity: Entity): TransactionAction => {
+      const etag = record.versions.get(rowKey);
+      return etag ? ["update", entity, "Replace", { etag }] : ["create", entity];
+    };
+    // The state row is always written: it is what makes two judgements of one assignment conflict.
+    const stateRow = stateRowKey(record.assignmentId);
+    const actions: TransactionAction[] = [write(stateRow, { partitionKey: partition, rowKey: stateRow, assignmentKey: key, assignmentId: record.assignmentId, lastEventTime: change.state.lastEventTime, ...(change.state.deletedAt ? { deletedAt: change.state.deletedAt } : {}) })];
+    for (const finding of change.findings) {
+      if (findingsPartition(finding.scope) !== partition || assignmentKey(finding.assignmentId) !== key) throw new TypeError(`finding ${finding.id} is not about ${record.assignmentId}`);
+      const before = stored.get(finding.id);
+      if (before && isDeepStrictEqual(before, finding)) continue;
+      actions.push(write(finding.id, { ...toEntity(partition, finding.id, finding, FINDING_JSON), assignmentKey: key }));
+    }
+    try {
+      // One transaction holds 100 entities; a larger judgement is written in steps, each entity still conditional.
+      for (let i = 0; i < actions.length; i += MAX_BATCH) await this.client.submitTransaction(actions.slice(i, i + MAX_BATCH));
+      return true;
+    } catch (error) {
+      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409)) return false; // written meanwhile
+      throw error;
+    }
   }
 
   async clearAlertPending(finding: Finding): Promise<boolean> {
@@ -88,24 +139,9 @@ export class TableFindingsStore implements FindingsStore {
       throw error;
     }
   }
-
-  async upsert(findings: readonly Finding[]): Promise<void> {
-    if (findings.length === 0) return;
-    await this.#ensure();
-    const byPartition = new Map<string, TransactionAction[]>();
-    for (const finding of findings) {
-      const partition = findingsPartition(finding.scope);
-      const actions = byPartition.get(partition) ?? [];
-      actions.push(["upsert", toEntity(partition, finding.id, finding, FINDING_JSON), "Replace"]);
-      byPartition.set(partition, actions);
-    }
-    for (const actions of byPartition.values()) {
-      for (let i = 0; i < actions.length; i += MAX_BATCH) {
-        await this.client.submitTransaction(actions.slice(i, i + MAX_BATCH));
-      }
-    }
-  }
 }
+
+const stateSchema = z.object({ lastEventTime: z.string(), deletedAt: z.string().optional() });
 
 /** The event ledger in Table Storage: one row per event id and day of receipt. */
 export class TableEventLedger implements EventLedger {

@@ -1,6 +1,7 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { z } from "zod";
-import { ArmRoleAssignmentWriter, createAuthorizationClient, RoleAssignmentConflictError } from "../azure/arm.js";
+import { ArmRoleAssignmentWriter, createAuthorizationClient } from "../azure/arm.js";
+import { RoleAssignmentConflictError } from "../response/writer.js";
 import type { RevocationStore } from "../response/revocations.js";
 import { RestoreError, restoreAssignment } from "../usecases/restoreAssignment.js";
 import { describeError } from "../errors.js";

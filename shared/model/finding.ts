@@ -39,8 +39,8 @@ export const findingSchema = z.object({
   grantedBy: z.string().nullable(),
   grantedByObjectId: z.string().nullable(),
   grantedByIpAddress: z.string().nullable(),
-  /** What grantguard did: alerted, revoked (with its backup), would have revoked (audit), or why it did not. */
-  responseKind: z.enum(["alerted", "revoked", "wouldRevoke", "revocationBlocked", "revocationFailed"]),
+  /** What grantguard did: alerted, revoking (backed up, delete under way), revoked (with its backup), would have revoked (audit), or why it did not. */
+  responseKind: z.enum(["alerted", "revoking", "revoked", "wouldRevoke", "revocationBlocked", "revocationFailed"]),
   responseDetail: z.string().nullable(),
   backupId: z.string().nullable(),
   /** The outbox: the state change still to be announced, written with the finding itself. */

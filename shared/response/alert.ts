@@ -13,6 +13,7 @@ export type AlertTransition =
 /** What grantguard did about the finding, told plainly in every alert. */
 export type ResponseTaken =
   | { readonly kind: "alerted" }
+  | { readonly kind: "revoking"; readonly detail: string }
   | { readonly kind: "revoked"; readonly backupId: string }
   | { readonly kind: "wouldRevoke"; readonly detail: string }
   | { readonly kind: "revocationBlocked"; readonly detail: string }

@@ -38,6 +38,8 @@ function responseText(kind: string, detail: string | null, backupId: string | nu
       return `NOT REVOKED — ${detail}`;
     case "revocationFailed":
       return `REVOCATION FAILED — ${detail}`;
+    case "revoking":
+      return `REVOKING — ${detail}`;
     default:
       return "alerted";
   }

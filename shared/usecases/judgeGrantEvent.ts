@@ -2,14 +2,14 @@ import type { RoleAssignments, RoleDefinitions } from "../azure/arm.js";
 import type { Principals } from "../azure/graph.js";
 import { buildFacts, gatherContext, type Facts } from "../facts/build.js";
 import type { TenantContext } from "../facts/context.js";
-import { findingFromMatch, resolveFindings, type JudgementOrigin } from "../findings/lifecycle.js";
-import { exemptionFor, type Exemption } from "../policy/exemptions.js";
-import { finishInterruptedRevocation, revokeIfRequired, type RevocationDependencies } from "../response/revoke.js";
-import type { Revocation } from "../response/revocations.js";
-import type { EventLedger, FindingsStore } from "../findings/store.js";
+import { reconcileFindings, resolveFindings, type JudgementOrigin } from "../findings/lifecycle.js";
+import type { Exemption } from "../policy/exemptions.js";
+import { carryOutRevocation, failedFindings, finishInterruptedRevocation, planRevocation, revokedFindings, type RevocationDependencies } from "../response/revoke.js";
+import { retryOnConflict, type Revocation } from "../response/revocations.js";
+import { nextState, type EventLedger, type FindingsStore } from "../findings/store.js";
 import type { RoleAssignment, RoleDefinition } from "../model/access.js";
-import { parseGrantEvent } from "../model/event.js";
-import { findingId, type EventRecord, type Finding } from "../model/finding.js";
+import { parseGrantEvent, type GrantEvent } from "../model/event.js";
+import type { Finding } from "../model/finding.js";
 import { evaluatePolicies, type PolicyEvaluationError } from "../policy/evaluate.js";
 import type { Policy } from "../policy/policy.js";
 
@@ -31,9 +31,9 @@ export interface JudgeDependencies {
 
 /** What happened to one event. Azure failures are thrown, so the platform redelivers the event. */
 export type JudgeOutcome =
-  | { readonly status: "judged"; readonly eventId: string; readonly assignment: RoleAssignment; readonly facts: Facts; readonly open: readonly Finding[]; readonly resolved: readonly Finding[]; readonly evaluationErrors: readonly PolicyEvaluationError[]; readonly revocation: Revocation | null }
-  | { readonly status: "assignmentGone"; readonly eventId: string; readonly assignmentId: string; readonly resolved: readonly Finding[] }
-  | { readonly status: "resolved"; readonly eventId: string; readonly assignmentId: string; readonly resolved: readonly Finding[] }
+  | { readonly status: "judged"; readonly eventId: string; readonly assignment: RoleAssignment; readonly facts: Facts; readonly matched: number; readonly open: readonly Finding[]; readonly resolved: readonly Finding[]; readonly evaluationErrors: readonly PolicyEvaluationError[]; readonly revocation: Revocation | null }
+  | { readonly status: "assignmentGone"; readonly eventId: string; readonly assignmentId: string; readonly resolved: readonly Finding[]; readonly reason: string }
+  | { readonly status: "resolved"; readonly eventId: string; readonly assignmentId: string; readonly resolved: readonly Finding[]; readonly reason: string }
   | { readonly status: "rejected"; readonly eventId: string; readonly reason: string };
 
 /**
@@ -60,53 +60,87 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
   }
 
   const event = parsed.event;
-  const record = (entry: Pick<EventRecord, "outcome" | "reason" | "findingIds" | "evaluationErrors">) =>
-    deps.ledger.record({ eventId: event.eventId, receivedAt, eventType: event.eventType, eventTime: event.eventTime, assignmentId: event.assignmentId, correlationId: event.correlationId, ...entry });
-  const existing = await deps.findings.list({ assignmentId: event.assignmentId });
+  // Many instances judge at once and Event Grid does not order events: each judgement reads what
+  // is stored about the assignment, then commits conditionally. A concurrent judgement that
+  // committed first makes this one read and judge again, so a state change is written once.
+  const outcome = await retryOnConflict(`the findings of ${event.assignmentId}`, () => judgeOnce(event, deps));
+  const response = outcome.status === "judged" && outcome.revocation ? `; revocation ${outcome.revocation.id}: ${outcome.revocation.status}${outcome.revocation.detail ? ` (${outcome.revocation.detail})` : ""}` : "";
+  await deps.ledger.record({
+    eventId: event.eventId,
+    receivedAt,
+    eventType: event.eventType,
+    eventTime: event.eventTime,
+    assignmentId: event.assignmentId,
+    correlationId: event.correlationId,
+    outcome: outcome.status,
+    reason: outcome.status === "judged" ? `${outcome.matched} of ${deps.policies.length} policies matched${response}` : outcome.reason,
+    findingIds: (outcome.status === "judged" ? outcome.open : outcome.resolved).map((f) => f.id),
+    evaluationErrors: outcome.status === "judged" ? [...outcome.evaluationErrors] : [],
+  });
+  return outcome;
+}
+
+type Settled = Exclude<JudgeOutcome, { status: "rejected" }>;
+
+/** One judgement of an event against what is stored; undefined when a concurrent one committed first. */
+async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Settled | undefined> {
+  const stored = await deps.findings.read(event.assignmentId);
   const origin: JudgementOrigin = { eventId: event.eventId, time: event.eventTime, correlationId: event.correlationId, grantedBy: event.grantedBy };
+  const commit = (findings: readonly Finding[], deleted = false) => deps.findings.commit(stored, { state: nextState(stored.state, event.eventTime, deleted), findings });
 
   if (event.kind === "delete") {
-    const resolved = resolveFindings(existing, origin, "the role assignment was deleted");
-    await deps.findings.upsert(resolved);
-    await record({ outcome: "resolved", reason: `assignment deleted; ${resolved.length} finding(s) resolved`, findingIds: resolved.map((f) => f.id), evaluationErrors: [] });
-    return { status: "resolved", eventId: event.eventId, assignmentId: event.assignmentId, resolved };
+    const resolved = resolveFindings(stored.findings, origin, "the role assignment was deleted");
+    if (!(await commit(resolved, true))) return undefined;
+    return { status: "resolved", eventId: event.eventId, assignmentId: event.assignmentId, resolved, reason: `assignment deleted; ${resolved.length} finding(s) resolved` };
   }
 
-  const assignment = await deps.roleAssignments.getById(event.assignmentId);
-  if (assignment === null) {
-    // Gone because grantguard deleted it and died before recording that? Then finish the record.
-    const finished = await finishInterruptedRevocation(deps.revocation, event.assignmentId, event.eventTime, existing);
+  const found = await deps.roleAssignments.getById(event.assignmentId);
+  // A write older than a delete already judged cannot bring the assignment back, unless ARM shows it created after that delete.
+  const deletedAt = stored.state?.deletedAt;
+  const superseded = found !== null && deletedAt !== null && deletedAt !== undefined && deletedAt >= event.eventTime && !(found.createdOn !== null && found.createdOn > deletedAt);
+  if (found === null || superseded) {
+    // Gone because grantguard deleted it and a delivery has not recorded that yet? Then finish the record.
+    const finished = await finishInterruptedRevocation(deps.revocation, event.assignmentId, event.eventTime, stored.findings);
     const finishedIds = new Set(finished?.map((f) => f.id));
-    const resolved = [...(finished ?? []), ...resolveFindings(existing.filter((f) => !finishedIds.has(f.id)), origin, "the role assignment no longer exists")];
-    await deps.findings.upsert(resolved);
-    const reason = finished ? "ARM answered 404: grantguard's own interrupted revocation had deleted it; its findings are now recorded as revoked" : "ARM answered 404: the assignment was already gone when the event was judged";
-    await record({ outcome: "assignmentGone", reason, findingIds: resolved.map((f) => f.id), evaluationErrors: [] });
-    return { status: "assignmentGone", eventId: event.eventId, assignmentId: event.assignmentId, resolved };
+    const why = superseded ? "a later delete of the assignment was already judged" : "the role assignment no longer exists";
+    const resolved = [...(finished ?? []), ...resolveFindings(stored.findings.filter((f) => !finishedIds.has(f.id)), origin, why)];
+    if (!(await commit(resolved))) return undefined;
+    const reason = finished
+      ? "ARM answered 404: grantguard's own revocation had deleted it; its findings are now recorded as revoked"
+      : superseded
+        ? `superseded: the assignment was deleted at ${deletedAt}, after this write`
+        : "ARM answered 404: the assignment was already gone when the event was judged";
+    return { status: "assignmentGone", eventId: event.eventId, assignmentId: event.assignmentId, resolved, reason };
   }
+  const assignment = found;
 
-  const [found, principal] = await Promise.all([deps.roleDefinitions.getById(assignment.roleDefinitionId), deps.principals.getById(assignment.principalId)]);
-  const role = found ?? deletedRole(assignment.roleDefinitionId);
+  const [definition, principal] = await Promise.all([deps.roleDefinitions.getById(assignment.roleDefinitionId), deps.principals.getById(assignment.principalId)]);
+  const role = definition ?? deletedRole(assignment.roleDefinitionId);
   const context = await gatherContext(deps.context, assignment, role, principal);
   const facts = buildFacts({ assignment, role, principal, grantedBy: event.grantedBy, tenantId: event.tenantId, context });
   const evaluation = evaluatePolicies(deps.policies, facts);
+  const { matched, resolved } = reconcileFindings(stored.findings, evaluation.matches, { assignment, facts, origin, exemptions: deps.exemptions, now: deps.now() });
 
-  const byId = new Map(existing.map((f) => [f.id, f]));
-  const now = deps.now();
-  const matched = evaluation.matches.map((match) =>
-    findingFromMatch(match, assignment, facts, origin, byId.get(findingId(match.policy.id, assignment.id)), exemptionFor(deps.exemptions, match.policy.id, assignment, now)),
-  );
-  const openIds = new Set(matched.map((f) => f.id));
-  const resolved = resolveFindings(existing.filter((f) => !openIds.has(f.id)), origin, "the policy no longer matches the assignment");
-  const { findings: open, revocation } = await revokeIfRequired(deps.revocation, { assignment, facts, findings: matched, eventId: event.eventId, at: event.eventTime });
-  await deps.findings.upsert([...open, ...resolved]);
-  const response = revocation ? `; revocation ${revocation.id}: ${revocation.status}${revocation.detail ? ` (${revocation.detail})` : ""}` : "";
-  await record({
-    outcome: "judged",
-    reason: `${evaluation.matches.length} of ${deps.policies.length} policies matched${response}`,
-    findingIds: open.map((f) => f.id),
-    evaluationErrors: [...evaluation.errors],
+  // The findings are stored before anything is deleted: whatever ARM answers, nothing is lost.
+  const plan = await planRevocation(deps.revocation, { assignment, facts, findings: matched, eventId: event.eventId });
+  if (!(await commit([...plan.findings, ...resolved]))) return undefined;
+  const judged = { status: "judged" as const, eventId: event.eventId, assignment, facts, resolved, evaluationErrors: evaluation.errors, matched: evaluation.matches.length };
+  if (!plan.revocation) return { ...judged, open: plan.findings, revocation: null };
+
+  const result = await carryOutRevocation(deps.revocation, plan.revocation);
+  const at = event.eventTime;
+  // Record the outcome on the findings as they are stored now (a concurrent delivery may have moved them).
+  const open = await retryOnConflict(`the findings of ${event.assignmentId}`, async () => {
+    const now = await deps.findings.read(event.assignmentId);
+    const updated = result.status === "deleted" ? revokedFindings(now.findings, result.revocation.id, at) : failedFindings(now.findings, result.revocation.id, result.detail, deps.now().toISOString());
+    return (await deps.findings.commit(now, { state: nextState(now.state, event.eventTime, false), findings: updated })) ? mergeById(plan.findings, updated) : undefined;
   });
-  return { status: "judged", eventId: event.eventId, assignment, facts, open, resolved, evaluationErrors: evaluation.errors, revocation };
+  return { ...judged, open, revocation: result.revocation };
+}
+
+function mergeById(base: readonly Finding[], updates: readonly Finding[]): Finding[] {
+  const byId = new Map(updates.map((f) => [f.id, f]));
+  return base.map((f) => byId.get(f.id) ?? f);
 }
 
 // A role assignment can outlive its custom role; judge it with no permissions rather than drop it.

@@ -1,4 +1,4 @@
-import type { RoleAssignmentWriter } from "../azure/arm.js";
+import type { RoleAssignmentWriter } from "../response/writer.js";
 import { GrantGuardError } from "../errors.js";
 import type { Breaker, Revocation, RevocationStore } from "../response/revocations.js";
 import { ARMED } from "../response/revocations.js";
@@ -22,17 +22,22 @@ export async function restoreAssignment(deps: { revocations: RevocationStore; wr
   if (!revocation) throw new RestoreError(`no revocation '${id}' (npx grantguard revocations list shows them)`);
   if (revocation.status === "restored") return { status: "alreadyRestored", revocation };
   if (revocation.status === "blocked" || revocation.status === "failed") throw new RestoreError(`revocation ${id} was ${revocation.status}: nothing was deleted, so there is nothing to restore`);
+  // The intent is recorded before ARM re-creates the assignment: the write event that re-creation
+  // causes finds it and does not revoke the assignment again, even if this process dies now.
+  const intent = await deps.revocations.transition(id, ["pending", "deleted", "restoring"], (r) => ({ ...r, status: "restoring", restoreRequestedAt: r.restoreRequestedAt ?? deps.now().toISOString(), restoredBy: request.requestedBy, restoreReason: request.reason.trim() }));
+  if (!intent?.changed) return restoreAssignment(deps, id, request); // moved meanwhile: decide on what is stored now
   await deps.writer.create(revocation.scope, revocation.assignmentName, revocation);
-  const restored: Revocation = { ...revocation, status: "restored", restoredAt: deps.now().toISOString(), restoredBy: request.requestedBy, restoreReason: request.reason.trim() };
-  await deps.revocations.put(restored);
-  return { status: "restored", revocation: restored };
+  const done = await deps.revocations.transition(id, ["restoring"], (r) => ({ ...r, status: "restored", restoredAt: deps.now().toISOString() }));
+  return { status: "restored", revocation: done?.revocation ?? intent.revocation };
 }
 
 /** Re-arms revocation after the blast-radius cap tripped; records who and why. */
 export async function rearmRevocation(deps: { revocations: RevocationStore; now: () => Date }, request: RestoreRequest): Promise<{ readonly wasTripped: boolean; readonly breaker: Breaker }> {
   if (request.reason.trim().length < 10) throw new RestoreError("say why revocation is safe again (--reason, 10 characters at least): it is recorded");
-  const current = await deps.revocations.getBreaker();
-  const breaker: Breaker = { ...ARMED, rearmedAt: deps.now().toISOString(), rearmedBy: request.requestedBy, rearmReason: request.reason.trim() };
-  await deps.revocations.putBreaker(breaker);
-  return { wasTripped: current.tripped, breaker };
+  const rearmedAt = deps.now().toISOString();
+  return deps.revocations.updateBreaker((current) => {
+    // Re-arming starts the cap's window afresh.
+    const breaker: Breaker = { ...ARMED, rearmedAt, rearmedBy: request.requestedBy, rearmReason: request.reason.trim() };
+    return { next: breaker, result: { wasTripped: current.tripped, breaker } };
+  });
 }

@@ -1,12 +1,12 @@
 import type { RoleAssignments, RoleDefinitions } from "../../shared/azure/arm.js";
 import type { Principals } from "../../shared/azure/graph.js";
-import type { EventLedger, FindingsStore, ListFindingsOptions } from "../../shared/findings/store.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions } from "../../shared/findings/store.js";
 import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../../shared/model/access.js";
 import type { EventRecord, Finding } from "../../shared/model/finding.js";
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
 import { loadConfig, type ResponseConfig } from "../../shared/config.js";
 import type { Alert } from "../../shared/response/alert.js";
-import { ARMED, type Breaker, type Revocation, type RevocationStore } from "../../shared/response/revocations.js";
+import { ARMED, type Breaker, type Revocation, type RevocationStatus, type RevocationStore } from "../../shared/response/revocations.js";
 import type { RevocationDependencies } from "../../shared/response/revoke.js";
 
 /** In-memory adapters over a tenant snapshot, for unit tests of the use cases. */
@@ -37,9 +37,11 @@ export class FakeTenant {
   }
 }
 
-/** Findings in a Map, with the same filters as the table store. */
+/** Findings in a Map, with the same filters as the table store and the same conditional commit (a version per row). */
 export class InMemoryFindingsStore implements FindingsStore {
   readonly findings = new Map<string, Finding>();
+  readonly states = new Map<string, AssignmentState>();
+  readonly #versions = new Map<string, number>();
   writes = 0;
 
   async list(options: ListFindingsOptions = {}): Promise<Finding[]> {
@@ -53,18 +55,33 @@ export class InMemoryFindingsStore implements FindingsStore {
     );
   }
 
+  async read(assignmentId: string): Promise<AssignmentRecord> {
+    const key = assignmentId.toLowerCase();
+    const findings = structuredClone(await this.list({ assignmentId }));
+    const rows = [`state:${key}`, ...findings.map((f) => f.id)];
+    const versions = new Map(rows.flatMap((row) => (this.#versions.has(row) ? [[row, String(this.#versions.get(row))] as const] : [])));
+    return { assignmentId, state: this.states.get(key) ?? null, findings, versions };
+  }
+
+  async commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[] }): Promise<boolean> {
+    const key = record.assignmentId.toLowerCase();
+    const rows = [`state:${key}`, ...change.findings.map((f) => f.id)];
+    if (rows.some((row) => (record.versions.get(row) ?? "none") !== String(this.#versions.get(row) ?? "none"))) return false;
+    for (const row of rows) this.#versions.set(row, (this.#versions.get(row) ?? 0) + 1);
+    this.states.set(key, change.state);
+    for (const f of change.findings) {
+      this.writes += 1;
+      this.findings.set(f.id, structuredClone(f));
+    }
+    return true;
+  }
+
   async clearAlertPending(finding: Finding): Promise<boolean> {
     const current = this.findings.get(finding.id);
     if (!current || !current.alertPending || current.alertTransition !== finding.alertTransition || current.alertAt !== finding.alertAt) return false;
     this.findings.set(finding.id, { ...current, alertPending: false });
+    this.#versions.set(finding.id, (this.#versions.get(finding.id) ?? 0) + 1);
     return true;
-  }
-
-  async upsert(findings: readonly Finding[]): Promise<void> {
-    for (const f of findings) {
-      this.writes += 1;
-      this.findings.set(f.id, structuredClone(f));
-    }
   }
 }
 
@@ -83,15 +100,26 @@ export class InMemoryLedger implements EventLedger {
   }
 }
 
-/** Revocation backups and the breaker in memory. */
+/** Revocation backups and the breaker in memory (single-threaded, so every conditional write holds). */
 export class InMemoryRevocations implements RevocationStore {
   readonly records = new Map<string, Revocation>();
   breaker: Breaker = ARMED;
   async get(id: string) {
-    return this.records.get(id) ?? null;
+    return structuredClone(this.records.get(id)) ?? null;
   }
-  async put(r: Revocation) {
+  async create(r: Revocation) {
+    const existing = this.records.get(r.id);
+    if (existing) return structuredClone(existing);
     this.records.set(r.id, structuredClone(r));
+    return r;
+  }
+  async transition(id: string, from: readonly RevocationStatus[], change: (current: Revocation) => Revocation) {
+    const current = this.records.get(id);
+    if (!current) return null;
+    if (!from.includes(current.status)) return { changed: false, revocation: structuredClone(current) };
+    const next = change(structuredClone(current));
+    this.records.set(id, structuredClone(next));
+    return { changed: true, revocation: next };
   }
   async list(options: { readonly assignmentId?: string; readonly createdSince?: string } = {}) {
     return [...this.records.values()]
@@ -101,8 +129,10 @@ export class InMemoryRevocations implements RevocationStore {
   async getBreaker() {
     return this.breaker;
   }
-  async putBreaker(b: Breaker) {
-    this.breaker = b;
+  async updateBreaker<T>(change: (current: Breaker) => { readonly next: Breaker | null; readonly result: T }) {
+    const { next, result } = change(this.breaker);
+    if (next) this.breaker = next;
+    return result;
   }
 }
 

@@ -102,6 +102,8 @@ export function responseText(response: ResponseTaken): string {
       const base = "Would have revoked — audit mode: set GRANTGUARD_MODE=enforce to revoke";
       return response.detail === "" ? base : `${base} (${response.detail})`;
     }
+    case "revoking":
+      return `Revoking: ${response.detail}`;
     case "revocationBlocked":
       return `Revocation blocked: ${response.detail}`;
     case "revocationFailed":

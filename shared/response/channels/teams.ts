@@ -132,6 +132,7 @@ function responseColor(alert: Alert): string {
     case "revocationFailed":
       return "Attention";
     case "wouldRevoke":
+    case "revoking":
       return "Warning";
     case "alerted":
       return "Default";
