@@ -84,4 +84,22 @@ describe("judgeGrantEvent", () => {
     expect(findings.writes).toBe(0);
     expect(ledger.records).toEqual([]);
   });
+
+  it("does not let a stale read of ARM reopen an assignment whose later delete was already judged", async () => {
+    await judgeGrantEvent(await eventFor(UAA_ASSIGNMENT, "write", "2026-11-21T08:00:00Z"), deps);
+    const deletion = await eventFor(UAA_ASSIGNMENT, "delete", "2026-11-21T09:00:00Z");
+    await judgeGrantEvent({ ...deletion, eventType: "Microsoft.Resources.ResourceDeleteSuccess", data: { ...deletion.data, operationName: "Microsoft.Authorization/roleAssignments/delete" } }, deps);
+    // ARM still answers with the assignment (a replica behind), created long before the delete.
+    const late = await judgeGrantEvent(await eventFor(UAA_ASSIGNMENT, "late-write", "2026-11-21T08:30:00Z"), deps);
+    expect(late).toMatchObject({ status: "assignmentGone", reason: expect.stringContaining("deleted at 2026-11-21T09:00:00.000Z") });
+    expect((await findings.list()).map((f) => f.status)).toEqual(["resolved", "resolved"]);
+  });
+
+  it("judges an assignment created again after its delete", async () => {
+    const deletion = await eventFor(UAA_ASSIGNMENT, "delete", "2026-11-21T09:00:00Z");
+    await judgeGrantEvent({ ...deletion, eventType: "Microsoft.Resources.ResourceDeleteSuccess", data: { ...deletion.data, operationName: "Microsoft.Authorization/roleAssignments/delete" } }, deps);
+    const key = UAA_ASSIGNMENT.toLowerCase();
+    tenant.assignments.set(key, { ...tenant.assignments.get(key)!, createdOn: "2026-11-21T10:00:00.000Z" });
+    expect(await judgeGrantEvent(await eventFor(UAA_ASSIGNMENT, "recreated", "2026-11-21T10:00:00Z"), deps)).toMatchObject({ status: "judged", open: [{}, {}] });
+  });
 });
