@@ -84,7 +84,8 @@ type Settled = Exclude<JudgeOutcome, { status: "rejected" }>;
 
 /** One judgement of an event against what is stored; undefined when a concurrent one committed first. */
 async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Settled | undefined> {
-  const stored = await deps.findings.read(event.assignmentId);
+  // What is stored is read before (or with) ARM: a delete committed after this read makes the commit below conflict.
+  const [stored, found] = await Promise.all([deps.findings.read(event.assignmentId), event.kind === "write" ? deps.roleAssignments.getById(event.assignmentId) : null]);
   const origin: JudgementOrigin = { eventId: event.eventId, time: event.eventTime, correlationId: event.correlationId, grantedBy: event.grantedBy };
   const commit = (findings: readonly Finding[], deleted = false) => deps.findings.commit(stored, { state: nextState(stored.state, event.eventTime, deleted), findings });
 
@@ -94,7 +95,6 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Se
     return { status: "resolved", eventId: event.eventId, assignmentId: event.assignmentId, resolved, reason: `assignment deleted; ${resolved.length} finding(s) resolved` };
   }
 
-  const found = await deps.roleAssignments.getById(event.assignmentId);
   // A write older than a delete already judged cannot bring the assignment back, unless ARM shows it created after that delete.
   const deletedAt = stored.state?.deletedAt;
   const superseded = found !== null && deletedAt !== null && deletedAt !== undefined && deletedAt >= event.eventTime && !(found.createdOn !== null && found.createdOn > deletedAt);
