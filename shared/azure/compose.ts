@@ -1,7 +1,8 @@
 import { TableClient } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/identity";
 import type { Config } from "../config.js";
-import { ArmRoleAssignments, ArmRoleAssignmentWriter, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient, type RoleAssignments, type RoleDefinitions } from "./arm.js";
+import { ArmRoleAssignments, ArmRoleAssignmentWriter, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient } from "./arm.js";
+import type { RoleAssignments, RoleDefinitions } from "../usecases/ports.js";
 import type { RoleAssignmentWriter } from "../response/writer.js";
 import type { AlertDeliveries } from "../response/deliveries.js";
 import type { RevocationStore } from "../response/revocations.js";

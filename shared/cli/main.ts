@@ -19,7 +19,7 @@ import { loadExemptions } from "../policy/exemptions.js";
 import { loadPolicyDir, loadPolicyPack, PolicyLoadError, type PolicyPack } from "../policy/load.js";
 import { runPolicyTests } from "../policy/testing.js";
 import { evaluateSnapshot } from "../usecases/evaluateSnapshot.js";
-import { exportSnapshot } from "../usecases/exportSnapshot.js";
+import { exportSnapshot } from "../azure/exportSnapshot.js";
 import { json, table } from "./format.js";
 
 /** Exit codes a pipeline can rely on. */

@@ -1,4 +1,4 @@
-import type { RoleAssignments, RoleDefinitions } from "../azure/arm.js";
+import type { RoleAssignments, RoleDefinitions } from "./ports.js";
 import type { Principals } from "../azure/graph.js";
 import { buildFacts, gatherContext, type Facts } from "../facts/build.js";
 import type { TenantContext } from "../facts/context.js";
