@@ -519,11 +519,12 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
   if (chunks.length === 0) return undefined;
   const text = Buffer.concat(chunks).toString("utf8");
-  // OAuth token requests (the local Entra ID's token endpoint) are form-encoded; ARM and Graph take JSON.
-  if (req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
   try {
     return JSON.parse(text);
   } catch {
+    // OAuth token requests (the local Entra ID's token endpoint) are form-encoded; ARM and Graph take JSON
+    // (curl -d labels JSON as a form too, hence JSON first).
+    if (req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
     throw new HttpError(400, { error: { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." } });
   }
 }

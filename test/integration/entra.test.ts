@@ -88,6 +88,9 @@ describe("the local Entra ID", () => {
     const ok = await getJson("/_simulator/tokens", { method: "POST", body: JSON.stringify({ userId: "mia@contoso.com", audience: GRANTGUARD_API_CLIENT_ID, roles: ["GrantGuard.SecurityAdmin"] }) });
     expect(ok).toMatchObject({ status: 200, body: { token_type: "Bearer", expires_in: 3600 } });
     expect(claimsOf(String(ok.body.access_token))).toMatchObject({ oid: MIA, roles: ["GrantGuard.SecurityAdmin"] });
+    // curl -d labels its JSON body as a form: still read as JSON.
+    const curlStyle = await getJson("/_simulator/tokens", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: JSON.stringify({ userId: MIA, audience: "https://management.azure.com" }) });
+    expect(curlStyle).toMatchObject({ status: 200, body: { token_type: "Bearer" } });
     expect(await getJson("/_simulator/tokens", { method: "POST", body: JSON.stringify({ audience: GRANTGUARD_API_CLIENT_ID }) })).toMatchObject({ status: 400, body: { error: "invalid_request" } });
     expect(await getJson("/_simulator/tokens", { method: "POST", body: JSON.stringify({ userId: DAN_DISABLED, audience: GRANTGUARD_API_CLIENT_ID }) })).toMatchObject({ status: 400, body: { error_description: expect.stringMatching(/disabled/) } });
   });
