@@ -72,7 +72,7 @@ export class TokenIssuer {
   }
 
   /** The token's claims when its key, signature, issuer, lifetime and audience hold; otherwise why not. */
-  verify(token: string, audiences: readonly string[], nowSeconds: number): { ok: true; claims: TokenClaims } | { ok: false; reason: string } {
+  verify(token: string, audiences: readonly string[], nowSeconds: number): { ok: true; claims: TokenClaims } | { ok: false; reason: string; code?: string } {
     const [header, payload, signature] = token.split(".");
     if (!header || !payload || !signature) return { ok: false, reason: "the token is not a signed JWT" };
     let parsedHeader: { alg?: unknown; kid?: unknown };
@@ -90,7 +90,11 @@ export class TokenIssuer {
     }
     const tenantIssuer = v1Issuer(this.tenantId());
     if (claims.iss !== tenantIssuer) {
-      return { ok: false, reason: `The access token is from the wrong issuer '${String(claims.iss)}'. It must match the tenant '${tenantIssuer}' associated with this subscription.` };
+      return {
+        ok: false,
+        code: "InvalidAuthenticationTokenTenant",
+        reason: `The access token is from the wrong issuer '${String(claims.iss)}'. It must match the tenant '${tenantIssuer}' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/${this.tenantId()}' to get the token.`,
+      };
     }
     if (typeof claims.exp !== "number" || claims.exp <= nowSeconds) return { ok: false, reason: "the token has expired" };
     if (typeof claims.nbf !== "number" || claims.nbf > nowSeconds + 300) return { ok: false, reason: "the token is not yet valid" };

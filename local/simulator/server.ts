@@ -229,13 +229,13 @@ export class AzureSimulator {
   #authenticate(req: IncomingMessage, audiences: readonly string[], service: "arm" | "graph"): TokenClaims {
     const header = req.headers.authorization ?? "";
     const token = /^Bearer (.+)$/i.exec(header)?.[1];
-    const fail = (reason: string) =>
+    const fail = (reason: string, code?: string) =>
       service === "arm"
-        ? new HttpError(401, { error: { code: token ? "InvalidAuthenticationToken" : "AuthenticationFailed", message: reason } }, { "www-authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"' })
+        ? new HttpError(401, { error: { code: code ?? (token ? "InvalidAuthenticationToken" : "AuthenticationFailed"), message: reason } }, { "www-authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"' })
         : graphError(401, "InvalidAuthenticationToken", reason);
     if (!token) throw fail("Authentication failed. The 'Authorization' header is missing.");
     const verified = this.#issuer.verify(token, audiences, Math.floor(Date.now() / 1000));
-    if (!verified.ok) throw fail(verified.reason);
+    if (!verified.ok) throw fail(verified.reason, verified.code);
     return verified.claims;
   }
 

@@ -111,7 +111,7 @@ describe("ARM with the local Entra ID's tokens", () => {
     };
     const arm = { userId: MIA, audience: "https://management.azure.com" };
     const wrongTenant = await refused(sim().entra.issueUserToken(arm, { issuer: "https://sts.windows.net/0d6b3d6c-5b6e-4a8e-9a1f-7c2d4e6f8a01/" }));
-    expect(wrongTenant).toMatchObject({ status: 401, body: { error: { code: "InvalidAuthenticationToken", message: expect.stringContaining("wrong issuer") } } });
+    expect(wrongTenant).toMatchObject({ status: 401, body: { error: { code: "InvalidAuthenticationTokenTenant", message: expect.stringContaining("wrong issuer") } } });
     expect((await refused(sim().entra.issueUserToken({ userId: MIA, audience: GRANTGUARD_API_CLIENT_ID }))).status).toBe(401);
     expect((await refused(sim().entra.issueUserToken(arm, { signature: "foreignKey" }))).status).toBe(401);
     expect((await refused(sim().entra.issueUserToken(arm, { signature: "none" }))).status).toBe(401);
