@@ -6,8 +6,6 @@ import type { RevocationStore } from "../response/revocations.js";
 import { RestoreError, restoreAssignment } from "../usecases/restoreAssignment.js";
 import { describeError } from "../errors.js";
 
-export { SECURITY_ADMIN_ROLE };
-
 /** An HTTP request as the function sees it, stripped to what restore reads. */
 export interface RestoreHttpRequest {
   readonly id: string;
