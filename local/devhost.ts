@@ -108,8 +108,8 @@ export class DevHost {
       const request = new functions.HttpRequest({ method: req.method ?? "GET", url: url.toString(), headers, params, body: { string: await readText(req) } });
       const context = this.#context(route.name);
       try {
-        const response = (await route.handler(request as never, context)) as { status?: number; jsonBody?: unknown } | undefined;
-        return reply(res, response?.status ?? 200, response?.jsonBody ?? {});
+        const response = (await route.handler(request as never, context)) as { status?: number; jsonBody?: unknown; headers?: ConstructorParameters<typeof Headers>[0] } | undefined;
+        return reply(res, response?.status ?? 200, response?.jsonBody ?? {}, Object.fromEntries(new Headers(response?.headers).entries()));
       } catch (error) {
         this.onLog({ functionName: route.name, invocationId: context.invocationId, level: "error", message: `invocation failed: ${describeError(error)}` });
         return reply(res, 500, { error: "the function failed; see its log" });

@@ -5,6 +5,7 @@ import { HttpAlertSender } from "./response/sender.js";
 import type { RevocationDependencies } from "./response/revoke.js";
 import { describeError } from "./errors.js";
 import { createAzureServices, type AzureServices } from "./azure/compose.js";
+import { createTokenValidator, type TokenValidator } from "./auth/tokens.js";
 import { loadPolicyPack, type PolicyPack } from "./policy/load.js";
 import type { Policy } from "./policy/policy.js";
 import { judgeGrantEvent, type JudgeOutcome } from "./usecases/judgeGrantEvent.js";
@@ -16,6 +17,8 @@ export interface Runtime {
   readonly policies: readonly Policy[];
   readonly pack: PolicyPack;
   readonly dispatch: DispatchDependencies;
+  /** Validates callers' Entra ID access tokens for the HTTP API; null when GRANTGUARD_AUTH_* are not set. */
+  readonly tokens: TokenValidator | null;
   /** Judges one event, then tries to deliver its alerts at once (the outbox keeps them if that fails). */
   judgeGrantEvent(raw: unknown): Promise<JudgeOutcome & { readonly alerts: DispatchReport | { readonly error: string } }>;
   /** One round of the outbox: queue pending state changes, send what is due. */
@@ -48,6 +51,7 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     policies: pack.policies,
     pack,
     dispatch,
+    tokens: config.auth ? createTokenValidator(config.auth) : null,
     async judgeGrantEvent(raw) {
       const outcome = await judgeGrantEvent(raw, { ...services, policies: pack.policies, exemptions: pack.exemptions, revocation, now });
       // The findings are stored with their pending alerts: a failed send here is retried by the timer.

@@ -5,7 +5,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { armRoleAssignmentSchema, type ArmRoleAssignment } from "../../shared/model/azure.js";
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
 import { FaultSwitch, type FaultRule } from "./faults.js";
-import { TokenIssuer, type TokenClaims } from "./jwt.js";
+import { SimulatedEntra, entraRouteName } from "./entra.js";
+import type { SigningKey, TokenClaims, TokenIssuer } from "./jwt.js";
 import { TenantState } from "./tenant.js";
 
 const AUTHORIZATION_API_VERSIONS = new Set(["2015-07-01", "2018-01-01-preview", "2020-04-01-preview", "2020-10-01", "2020-10-01-preview", "2022-04-01", "2022-05-01-preview"]);
@@ -29,6 +30,8 @@ export interface RequestLogEntry {
 export interface SimulatorOptions {
   readonly snapshot: TenantSnapshot;
   readonly tls: { readonly key: string; readonly cert: string };
+  /** The local Entra ID's token-signing key (published in its JWKS; signs every token the simulator issues). */
+  readonly signingKey: SigningKey;
   /** The secret the managed-identity endpoint expects in X-IDENTITY-HEADER (App Service style). */
   readonly identityHeader: string;
   /** Object id of the managed identity a token is issued for when the request names none. */
@@ -59,6 +62,8 @@ const graphError = (status: number, code: string, message: string) =>
 export class AzureSimulator {
   readonly faults = new FaultSwitch();
   readonly requests: RequestLogEntry[] = [];
+  /** The local Entra ID: OpenID metadata, JWKS, user tokens (see entra.ts). */
+  readonly entra: SimulatedEntra;
   state: TenantState;
   #server: Server | undefined;
   #url = "";
@@ -67,7 +72,8 @@ export class AzureSimulator {
 
   constructor(private readonly options: SimulatorOptions) {
     this.state = new TenantState(options.snapshot);
-    this.#issuer = new TokenIssuer(options.tls.key);
+    this.entra = new SimulatedEntra(options.signingKey, () => this.state, () => this.#url);
+    this.#issuer = this.entra.tokens;
   }
 
   /** Base URL, e.g. https://127.0.0.1:41234 (ARM, Graph and the token endpoint share it). */
@@ -158,6 +164,7 @@ export class AzureSimulator {
     if (route === "simulator.faults") return this.#faultsRoute(req, body);
     if (route === "simulator.requests") return { status: 200, body: { value: this.requests } };
     if (route === "identity.token") return { status: 200, body: this.#token(req, url) };
+    if (route.startsWith("entra.")) return this.entra.handle(route, req, url, body);
     if (route.startsWith("graph.")) return this.#graph(route, req, path, body);
     return this.#arm(route, req, url, path, body);
   }
@@ -222,13 +229,13 @@ export class AzureSimulator {
   #authenticate(req: IncomingMessage, audiences: readonly string[], service: "arm" | "graph"): TokenClaims {
     const header = req.headers.authorization ?? "";
     const token = /^Bearer (.+)$/i.exec(header)?.[1];
-    const fail = (reason: string) =>
+    const fail = (reason: string, code?: string) =>
       service === "arm"
-        ? new HttpError(401, { error: { code: token ? "InvalidAuthenticationToken" : "AuthenticationFailed", message: reason } }, { "www-authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"' })
+        ? new HttpError(401, { error: { code: code ?? (token ? "InvalidAuthenticationToken" : "AuthenticationFailed"), message: reason } }, { "www-authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"' })
         : graphError(401, "InvalidAuthenticationToken", reason);
     if (!token) throw fail("Authentication failed. The 'Authorization' header is missing.");
     const verified = this.#issuer.verify(token, audiences, Math.floor(Date.now() / 1000));
-    if (!verified.ok) throw fail(verified.reason);
+    if (!verified.ok) throw fail(verified.reason, verified.code);
     return verified.claims;
   }
 
@@ -463,6 +470,8 @@ export function routeName(method: string, path: string): string {
   if (lower === "/_simulator/faults" && (method === "POST" || method === "DELETE")) return "simulator.faults";
   if (lower === "/_simulator/requests" && method === "GET") return "simulator.requests";
   if (lower === "/msi/token") return "identity.token";
+  const entra = entraRouteName(method, lower);
+  if (entra) return entra;
   if (lower.startsWith("/v1.0/")) {
     if (lower === "/v1.0/directoryobjects/getbyids" && method === "POST") return "graph.directoryObjects.getByIds";
     if (/^\/v1\.0\/(directoryobjects|users|groups|serviceprincipals)\/[^/]+$/.test(lower) && method === "GET") return "graph.directoryObjects.get";
@@ -513,6 +522,9 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
+    // OAuth token requests (the local Entra ID's token endpoint) are form-encoded; ARM and Graph take JSON
+    // (curl -d labels JSON as a form too, hence JSON first).
+    if (req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
     throw new HttpError(400, { error: { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." } });
   }
 }
