@@ -394,6 +394,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       io.err(`grantguard: ${error.message}\n\n${HELP[command] ?? HELP.main}`);
       return EXIT.usage;
     }
+    if (error instanceof RangeError) {
+      io.err(`grantguard: ${error.message}`);
+      return EXIT.usage;
+    }
     if (error instanceof PolicyLoadError) {
       for (const e of error.errors) io.err(e.message);
       return EXIT.invalid;

@@ -4,8 +4,8 @@ import { RoleAssignmentConflictError } from "../response/writer.js";
 import { ARM_TOKEN_HEADER, delegatedArmCredential } from "../auth/delegated.js";
 import { SECURITY_ADMIN_ROLE, TokenValidationUnavailableError, type TokenValidator } from "../auth/tokens.js";
 import type { RevocationStore } from "../response/revocations.js";
-import { RestoreError, restoreAssignment } from "../usecases/restoreAssignment.js";
-import { describeError } from "../errors.js";
+import { restoreAssignment } from "../usecases/restoreAssignment.js";
+import { ConflictError, describeError, NotFoundError } from "../errors.js";
 
 /** An HTTP request as the function sees it, stripped to what restore reads. */
 export interface RestoreHttpRequest {
@@ -80,8 +80,8 @@ export async function handleRestoreRequest(request: RestoreHttpRequest, deps: Re
     const { findings: _findings, ...revocation } = result.revocation;
     return { status: 200, jsonBody: { status: result.status, revocation }, detail: `by ${requestedBy}` };
   } catch (error) {
-    if (error instanceof RestoreError) return { status: error.message.startsWith("no revocation") ? 404 : 409, jsonBody: { error: error.message } };
-    if (error instanceof RoleAssignmentConflictError) return { status: 409, jsonBody: { error: error.message } };
+    if (error instanceof NotFoundError) return { status: 404, jsonBody: { error: error.message } };
+    if (error instanceof ConflictError || error instanceof RoleAssignmentConflictError) return { status: 409, jsonBody: { error: error.message } };
     const status = (error as { statusCode?: unknown }).statusCode;
     if (status === 401 || status === 403) return { status: 403, jsonBody: { error: `Azure refused with your credentials: ${describeError(error)}` } };
     throw error;
