@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { readTenantSnapshot } from "../../shared/model/snapshot.js";
 import { getRuntime } from "../../shared/runtime.js";
 import { DevHost, type HostLog } from "../../local/devhost.js";
@@ -232,6 +232,11 @@ describe("a batch, as the Functions host runs it", () => {
 
 describe("the dev host keeps serving", () => {
   it("survives a client that hangs up in the middle of a body", async () => {
+    // A rejection nobody handles would end a real process: there must be none.
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", listener);
+    onTestFinished(() => void process.off("unhandledRejection", listener));
     const { pathname, search } = new URL(webhook());
     await new Promise<void>((resolve, reject) => {
       const socket = connect(Number(new URL(host.url).port), "127.0.0.1", () => {
@@ -246,6 +251,8 @@ describe("the dev host keeps serving", () => {
     await new Promise((r) => setTimeout(r, 50));
     const response = await post(JSON.stringify([{ id: "v", data: { validationCode: "still-here" } }]), { "aeg-event-type": "SubscriptionValidation" });
     expect(await response.json()).toEqual({ validationResponse: "still-here" });
+    expect(unhandled).toEqual([]);
+    expect(logs.some((l) => l.functionName === "host" && l.message.includes("ended early"))).toBe(true);
   });
 
   it("answers 400 with a reason to a path that is not valid percent-encoding, and serves the next request", async () => {
