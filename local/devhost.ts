@@ -139,7 +139,8 @@ export class DevHost {
 
   /** Listens on loopback (port 0: a free one). */
   async start(port = 0): Promise<void> {
-    const server = createServer((req, res) => void this.#handle(req, res));
+    // #handle answers every failure itself; should answering fail too, the connection is dropped, never the process.
+    const server = createServer((req, res) => void this.#handle(req, res).catch(() => res.destroy()));
     this.#url = `http://127.0.0.1:${await listenOnLoopback(server, port)}`;
     this.#server = server;
   }
