@@ -118,13 +118,15 @@ export function measureJson(value: unknown, maxBytes: number, maxDepth: number):
       bytes += item.length > maxBytes ? item.length : Buffer.byteLength(item) + 2;
     } else if (typeof item === "object" && item !== null) {
       if (depth + 1 > maxDepth) return "tooDeep";
-      bytes += 2;
+      // Brackets and separators are counted before the children are queued, so a huge container stops here.
+      const children = Array.isArray(item) ? item : Object.keys(item);
+      bytes += 2 + children.length * (Array.isArray(item) ? 1 : 4);
+      if (bytes > maxBytes) return "tooLarge";
       if (Array.isArray(item)) {
         for (const element of item) stack.push({ value: element, depth: depth + 1 });
-        bytes += item.length;
       } else {
         for (const [key, element] of Object.entries(item)) {
-          bytes += Buffer.byteLength(key) + 4;
+          bytes += Buffer.byteLength(key);
           stack.push({ value: element, depth: depth + 1 });
         }
       }

@@ -75,6 +75,7 @@ describe("parseGrantEvent", () => {
   it("rejects an event over Event Grid's 1 MB, or nested deeper than the host parses, before reading it", () => {
     expect(reasonOf({ ...write, data: { ...write.data, padding: "p".repeat(2_000_000) } })).toMatch(/larger than 1048576 bytes/);
     expect(reasonOf("x".repeat(2_000_000))).toMatch(/larger than 1048576 bytes/);
+    expect(reasonOf({ ...write, data: new Array(2_000_000).fill(0) })).toMatch(/larger than 1048576 bytes/);
     let deep: unknown = {};
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(reasonOf({ ...write, data: deep })).toMatch(/nests deeper than 64 levels/);
