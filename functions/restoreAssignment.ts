@@ -1,4 +1,3 @@
-import functions from "@azure/functions";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { handleRestoreRequest } from "../shared/http/restore.js";
 import { getRuntime } from "../shared/runtime.js";
@@ -14,5 +13,3 @@ export async function restoreAssignmentHandler(request: HttpRequest, context: In
   context.log(`RESTORE ${request.params.id}: HTTP ${response.status}${detail ? ` (${detail})` : ""}`);
   return response;
 }
-
-functions.app.http("restoreAssignment", { methods: ["POST"], authLevel: "anonymous", route: "revocations/{id}/restore", handler: restoreAssignmentHandler });
