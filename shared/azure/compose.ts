@@ -9,7 +9,7 @@ import type { RevocationStore } from "../response/revocations.js";
 import { TableAlertDeliveries } from "./deliveriesTable.js";
 import { TableRevocationStore } from "./revocationsTable.js";
 import { createGraphClient, GraphPrincipals, type Principals } from "./graph.js";
-import { TableEventLedger, TableFindingsStore } from "../findings/tableStore.js";
+import { TableEventLedger, TableFindingsStore } from "./findingsTable.js";
 import type { EventLedger, FindingsStore } from "../findings/store.js";
 import type { TenantContext } from "../facts/context.js";
 import { ArmTenantContext } from "./armContext.js";

@@ -2,10 +2,10 @@ import { odata, RestError, type TableClient, type TableEntity, type TransactionA
 import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from "../model/finding.js";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { assignmentKey, findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId, STATE_ROW_PREFIX, stateRowKey } from "./keys.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions } from "./store.js";
-import { GrantGuardError, StoreCorruptError } from "../errors.js";
-import { ensureTable } from "../azure/tables.js";
+import { assignmentKey, findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId, STATE_ROW_PREFIX, stateRowKey } from "../findings/keys.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions } from "../findings/store.js";
+import { StoreCorruptError } from "../errors.js";
+import { ensureTable } from "./tables.js";
 
 const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition.
 
@@ -163,7 +163,7 @@ export class TableEventLedger implements EventLedger {
     const records: EventRecord[] = [];
     for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: filter ? { filter } : {} })) {
       const parsed = eventRecordSchema.safeParse(fromEntity(entity, EVENT_FIELDS, EVENT_JSON));
-      if (!parsed.success) throw new GrantGuardError(`event record ${entity.partitionKey}/${entity.rowKey} is malformed: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success) throw new StoreCorruptError(`event record ${entity.partitionKey}/${entity.rowKey} is malformed: ${parsed.error.issues[0]?.message}`);
       records.push(parsed.data);
     }
     return records.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
