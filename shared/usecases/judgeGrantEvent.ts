@@ -2,6 +2,7 @@ import type { RoleAssignments, RoleDefinitions } from "../azure/arm.js";
 import type { Principals } from "../azure/graph.js";
 import { buildFacts, gatherContext, type Facts } from "../facts/build.js";
 import type { TenantContext } from "../facts/context.js";
+import { lookupPrincipal } from "../facts/principal.js";
 import { findingFromMatch, resolveFindings, type JudgementOrigin } from "../findings/lifecycle.js";
 import { exemptionFor, type Exemption } from "../policy/exemptions.js";
 import { finishInterruptedRevocation, revokeIfRequired, type RevocationDependencies } from "../response/revoke.js";
@@ -84,7 +85,7 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
     return { status: "assignmentGone", eventId: event.eventId, assignmentId: event.assignmentId, resolved };
   }
 
-  const [found, principal] = await Promise.all([deps.roleDefinitions.getById(assignment.roleDefinitionId), deps.principals.getById(assignment.principalId)]);
+  const [found, principal] = await Promise.all([deps.roleDefinitions.getById(assignment.roleDefinitionId), lookupPrincipal(deps.principals, assignment, { now: deps.now })]);
   const role = found ?? deletedRole(assignment.roleDefinitionId);
   const context = await gatherContext(deps.context, assignment, role, principal);
   const facts = buildFacts({ assignment, role, principal, grantedBy: event.grantedBy, tenantId: event.tenantId, context });

@@ -117,7 +117,7 @@ describe("the simulator's edges", () => {
     expect(added.status).toBe(201);
     expect(await principals.getById("bbbbbbbb-0000-4000-8000-000000000002")).not.toBeNull();
     const log = (await (await fetch(`${sim}/_simulator/requests`)).json()) as { value: { route: string; status: number }[] };
-    expect(log.value.filter((r) => r.route === "graph.directoryObjects.get").slice(-2).map((r) => r.status)).toEqual([429, 200]);
+    expect(log.value.filter((r) => r.route === "graph.directoryObjects.getByIds").slice(-2).map((r) => r.status)).toEqual([429, 200]);
     expect((await fetch(`${sim}/_simulator/faults`, { method: "DELETE" })).status).toBe(200);
   });
 
