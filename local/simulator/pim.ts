@@ -7,12 +7,12 @@ import type { ArmRoleAssignment } from "../../shared/model/azure.js";
 // to do (AdminAssign, SelfActivate, …). Objects are kept in ARM's REST shape and served verbatim.
 
 /** A PIM object (instance or request) in ARM's REST shape. */
-export interface PimObject {
+export type PimObject = {
   id: string;
   name: string;
   type: string;
   properties: Record<string, unknown> & { scope: string; principalId: string; roleDefinitionId: string };
-}
+};
 
 const INSTANCE_TYPE = "Microsoft.Authorization/roleAssignmentScheduleInstances";
 const REQUEST_TYPE = "Microsoft.Authorization/roleAssignmentScheduleRequests";
