@@ -351,7 +351,7 @@ export class AzureSimulator {
     // which is how a principal that has not replicated yet can receive a role.
     const givenType = typeof props.principalType === "string" ? props.principalType : null;
     const principal = this.state.replicating(props.principalId) ? undefined : this.state.principals.get(props.principalId.toLowerCase());
-    if (!principal && givenType === null) throw armError(400, "PrincipalNotFound", `Principal ${props.principalId.replace(/-/g, "")} does not exist in the directory ${this.state.tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.`);
+    if (!principal && givenType === null) throw armError(400, "PrincipalNotFound", `Principal ${props.principalId} does not exist in the directory ${this.state.tenantId}. (A principal that has not replicated yet can be assigned by naming its principalType.)`);
     const requested = scope === "" ? "/" : scope;
     const storedScope = this.#canonicalScope(requested);
     const id = `${storedScope === "/" ? "" : storedScope}/providers/Microsoft.Authorization/roleAssignments/${name.toLowerCase()}`;
