@@ -242,7 +242,7 @@ export class AzureSimulator {
     let identity = this.options.defaultIdentityId;
     if (clientId || principalId) {
       const match = [...this.state.principals.values()].find(
-        (p) => p["@odata.type"] === "#microsoft.graph.servicePrincipal" && (p.appId === clientId || p.id === principalId),
+        (p) => p["@odata.type"] === "#microsoft.graph.servicePrincipal" && ((clientId !== null && p.appId?.toLowerCase() === clientId.toLowerCase()) || (principalId !== null && p.id.toLowerCase() === principalId.toLowerCase())),
       );
       if (!match) throw new HttpError(400, { statusCode: 400, message: "No managed identity matches the requested client_id/principal_id" });
       identity = match.id;
