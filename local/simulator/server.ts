@@ -384,7 +384,7 @@ export class AzureSimulator {
     this.state.assignments.set(id.toLowerCase(), assignment);
     if (pim && !existing) this.state.pim?.onPimWrite(assignment, pim);
     else this.state.pim?.onWrite(assignment);
-    this.#emit("Microsoft.Resources.ResourceWriteSuccess", "Microsoft.Authorization/roleAssignments/write", assignment, requestedId, caller);
+    this.#emit("Microsoft.Resources.ResourceWriteSuccess", "Microsoft.Authorization/roleAssignments/write", assignment, requestedId, caller, existing ? "PUT" : null);
     return { created: !existing, assignment };
   }
 
@@ -395,7 +395,7 @@ export class AzureSimulator {
     if (!existing) return undefined;
     this.state.assignments.delete(key);
     this.state.pim?.onDelete(existing);
-    this.#emit("Microsoft.Resources.ResourceDeleteSuccess", "Microsoft.Authorization/roleAssignments/delete", existing, assignmentId, caller);
+    this.#emit("Microsoft.Resources.ResourceDeleteSuccess", "Microsoft.Authorization/roleAssignments/delete", existing, assignmentId, caller, "DELETE");
     return existing;
   }
 
@@ -503,8 +503,8 @@ export class AzureSimulator {
   // Event Grid has system topics for subscriptions and resource groups only
   // (Microsoft.Resources.Subscriptions / Microsoft.Resources.ResourceGroups): a write at a
   // management group or at the root "/" emits nothing. The event spells the resource as the
-  // caller's request path did.
-  #emit(eventType: string, operationName: string, assignment: ArmRoleAssignment, requestedId: string, caller: TokenClaims): void {
+  // caller's request path did. `httpRequest` comes only with an update or a delete.
+  #emit(eventType: string, operationName: string, assignment: ArmRoleAssignment, requestedId: string, caller: TokenClaims, httpMethod: "PUT" | "DELETE" | null): void {
     const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(assignment.properties.scope)?.[1] ?? null;
     if (subscriptionId === null) return;
     const claims: Record<string, string> = {
@@ -530,6 +530,7 @@ export class AzureSimulator {
         authorization: { scope: requestedId, action: operationName, evidence: { role: "caller's own authorising assignment", principalId: caller.oid } },
         claims,
         correlationId: randomUUID(),
+        ...(httpMethod ? { httpRequest: { clientRequestId: randomUUID(), clientIpAddress: "127.0.0.1", method: httpMethod, url: `https://management.azure.com${requestedId}?api-version=2022-04-01` } } : {}),
         operationName,
         resourceProvider: "Microsoft.Authorization",
         resourceUri: requestedId,
