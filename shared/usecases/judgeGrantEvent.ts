@@ -2,6 +2,7 @@ import type { RoleAssignments, RoleDefinitions } from "./ports.js";
 import type { Principals } from "../azure/graph.js";
 import { buildFacts, gatherContext, type Facts } from "../facts/build.js";
 import type { TenantContext } from "../facts/context.js";
+import { lookupPrincipal } from "../facts/principal.js";
 import { reconcileFindings, resolveFindings, type JudgementOrigin } from "../findings/lifecycle.js";
 import type { Exemption } from "../policy/exemptions.js";
 import { carryOutRevocation, failedFindings, finishInterruptedRevocation, planRevocation, revokedFindings, type RevocationDependencies } from "../response/revoke.js";
@@ -114,7 +115,7 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Se
   }
   const assignment = found;
 
-  const [definition, principal] = await Promise.all([deps.roleDefinitions.getById(assignment.roleDefinitionId), deps.principals.getById(assignment.principalId)]);
+  const [definition, principal] = await Promise.all([deps.roleDefinitions.getById(assignment.roleDefinitionId), lookupPrincipal(deps.principals, assignment, { now: deps.now })]);
   const role = definition ?? deletedRole(assignment.roleDefinitionId);
   const context = await gatherContext(deps.context, assignment, role, principal);
   const facts = buildFacts({ assignment, role, principal, grantedBy: event.grantedBy, tenantId: event.tenantId, context });

@@ -43,7 +43,9 @@ describe("grantguard snapshot export", () => {
 
     const [exported, original, pack] = await Promise.all([readTenantSnapshot(out), readTenantSnapshot(fixture("tenants/small.json")), loadPolicyPack(fixture("../../policies"))]);
     expect(exported.tenantId).toBe(original.tenantId);
-    expect(exported.roleAssignmentScheduleInstances).toEqual([]);
+    // ARM's mirror instance of every direct assignment, and no PIM request behind any of them.
+    expect(exported.roleAssignmentScheduleInstances).toHaveLength(9);
+    expect(exported.roleAssignmentScheduleRequests).toEqual([]);
     const verdicts = async (snapshot: typeof original) =>
       (await evaluateSnapshot(snapshot, pack, { now: new Date("2026-11-22T00:00:00Z") })).findings.map((f) => `${f.assignmentName} ${f.policyId} ${f.reason}`).sort();
     expect(await verdicts(exported)).toEqual(await verdicts(original));
