@@ -3,7 +3,7 @@ import type { RoleAssignment as SdkRoleAssignment, RoleDefinition as SdkRoleDefi
 import type { TokenCredential } from "@azure/identity";
 import type { RoleAssignment, RoleDefinition } from "../model/access.js";
 import { isTransient, statusOf } from "../errors.js";
-import type { RoleAssignments, RoleDefinitions } from "../usecases/ports.js";
+import type { RoleAssignments, RoleDefinitions } from "../facts/sources.js";
 import { RoleAssignmentConflictError, RoleAssignmentWriteRefusedError, type RoleAssignmentProperties, type RoleAssignmentWriter } from "../response/writer.js";
 
 const ARM_SCOPE = "https://management.azure.com/.default";

@@ -1,5 +1,5 @@
 import type { AuthorizationManagementClient } from "@azure/arm-authorization";
-import type { RoleDefinitions } from "../usecases/ports.js";
+import type { RoleDefinitions } from "../facts/sources.js";
 import { roleDefinitionFromSdk } from "./arm.js";
 import { privilegeOf } from "../facts/build.js";
 import { OWNER_ROLE_GUID, permissionSignature, systemAssignedWorkloads, type PimStatus, type ScopeSummary, type TenantContext, type Workloads } from "../facts/context.js";

@@ -1,5 +1,5 @@
 import type { AuthorizationManagementClient, RoleAssignment as SdkAssignment, RoleDefinition as SdkDefinition, RoleAssignmentScheduleInstance, RoleAssignmentScheduleRequest } from "@azure/arm-authorization";
-import type { Principals } from "./graph.js";
+import type { Principals } from "../facts/sources.js";
 import { parseScope } from "../facts/scope.js";
 import { parseTenantSnapshot, type TenantSnapshot } from "../model/snapshot.js";
 

@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/identity";
 import { graphDirectoryObjectSchema } from "../model/azure.js";
 import type { Principal } from "../model/access.js";
 import { GrantGuardError } from "../errors.js";
+import type { Principals } from "../facts/sources.js";
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
 const GET_BY_IDS_LIMIT = 1000; // Microsoft Graph: at most 1,000 ids per directoryObjects/getByIds call.
@@ -31,14 +32,6 @@ export const PRINCIPAL_PROPERTIES = [
   "securityEnabled",
   "mailEnabled",
 ] as const;
-
-/** Reads directory objects (users, groups, service principals) from Microsoft Graph. */
-export interface Principals {
-  /** The object with this id, or null when Graph does not know it (deleted, or not replicated yet). */
-  getById(id: string): Promise<Principal | null>;
-  /** The objects Graph knows among these ids (absent ones are deleted), in chunks of 1,000. */
-  listByIds(ids: readonly string[]): Promise<Principal[]>;
-}
 
 /** Builds a Graph client with the Azure SDK pipeline (bearer token, retries honouring Retry-After). */
 export function createGraphClient(credential: TokenCredential, endpoint: string): Client {

@@ -1,4 +1,4 @@
-import type { Principals } from "../azure/graph.js";
+import type { Principals } from "./sources.js";
 import { GrantGuardError } from "../errors.js";
 import type { Principal, RoleAssignment } from "../model/access.js";
 import { isForeignGroup } from "./build.js";

@@ -1,5 +1,4 @@
-import type { RoleAssignments, RoleDefinitions } from "./ports.js";
-import type { Principals } from "../azure/graph.js";
+import type { Principals, RoleAssignments, RoleDefinitions } from "../facts/sources.js";
 import { buildFacts, gatherContext, type Facts } from "../facts/build.js";
 import type { TenantContext } from "../facts/context.js";
 import { lookupPrincipal } from "../facts/principal.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Principals } from "../../../shared/azure/graph.js";
+import type { Principals } from "../../../shared/facts/sources.js";
 import { lookupPrincipal, PrincipalNotReplicatedError } from "../../../shared/facts/principal.js";
 import type { Principal, RoleAssignment } from "../../../shared/model/access.js";
 
