@@ -1,5 +1,9 @@
 // `npm run bench`: figures and ratios against baselines measured in the same process.
-import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { buildFacts, gatherContext, toCelContext, type Facts } from "../shared/facts/build.js";
 import { SnapshotContext } from "../shared/facts/snapshotContext.js";
 import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid } from "../shared/model/access.js";
@@ -323,9 +327,42 @@ async function benchResponse(seed: TenantSnapshot): Promise<void> {
 const snapshot = await readTenantSnapshot(DEMO);
 const policies = await loadPolicies(fileURLToPath(new URL("../policies", import.meta.url)));
 console.log(`grantguard bench — Node ${process.version}, ${new Date().toISOString()}`);
+/**
+ * Cold start: how long the Functions host takes to import the app's entry file (the bundle that
+ * `npm run build` makes), and then to make the runtime ready on the first invocation (the SDKs,
+ * the clients, the built-in pack loaded and compiled), each in a fresh Node process, against the
+ * floor of merely importing the four Azure SDK packages the app uses.
+ */
+async function benchColdStart(): Promise<void> {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const out = await mkdtemp(join(root, "dist", "bench-bundle-"));
+  try {
+    await promisify(execFile)("npm", ["run", "-s", "bundle", "--", `--outdir=${out}`], { cwd: root });
+    const timeIn = async (script: string): Promise<number> => {
+      const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", `const t0 = performance.now(); ${script}; process.stdout.write(String(performance.now() - t0));`], { cwd: root, env: { ...process.env, GRANTGUARD_TABLE_ENDPOINT: "https://bench.table.core.windows.net" } });
+      return Number(stdout.trim().split("\n").pop());
+    };
+    const url = (file: string) => JSON.stringify(pathToFileURL(join(out, file)).href);
+    const runs = { floor: [] as number[], entry: [] as number[], ready: [] as number[] };
+    for (let i = 0; i < 7; i++) {
+      runs.floor.push(await timeIn(`await Promise.all(["@azure/functions", "@azure/data-tables", "@azure/arm-authorization", "@azure/identity"].map((m) => import(m)))`));
+      runs.entry.push(await timeIn(`await import(${url("app.js")})`));
+      runs.ready.push(await timeIn(`const { createRuntime } = await import(${url("runtime.js")}); await createRuntime()`));
+    }
+    const [floor, entry, ready] = [median(runs.floor), median(runs.entry), median(runs.ready)];
+    console.log("\nCold start: fresh Node processes, medians of 7 (the bundle npm run build makes)");
+    console.log(`  import the four Azure SDK packages (the floor)        ${fmt(floor, 1).padStart(7)} ms   1.00×`);
+    console.log(`  import the app's entry file (what the host loads)     ${fmt(entry, 1).padStart(7)} ms   ${fmt(entry / floor, 2)}× the floor   (aim: < 0.75×)`);
+    console.log(`  first invocation: runtime ready (SDKs, clients, pack) ${fmt(ready, 1).padStart(7)} ms   ${fmt(ready / floor, 2)}× the floor`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
 // BENCH_ONLY=roundTrips,response runs only the sections named (all by default).
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
 const sections: Record<string, () => Promise<void>> = {
+  coldStart: () => benchColdStart(),
   policies: () => benchPolicies(snapshot, policies),
   grantPath: () => benchGrantPath(snapshot),
   roundTrips: () => benchRoundTrips(snapshot),

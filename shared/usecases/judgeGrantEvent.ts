@@ -149,7 +149,8 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies, record: (ou
   return retryOnConflict(`the findings of ${event.assignmentId}`, async () => {
     const now = await deps.findings.read(event.assignmentId);
     const updated = result.status === "deleted" ? revokedFindings(now.findings, result.revocation.id, at) : failedFindings(now.findings, result.revocation.id, result.detail, deps.now().toISOString());
-    const outcome = { ...judged, open: mergeById(plan.findings, updated), revocation: result.revocation };
+    // The outcome shows what is stored: a concurrent delivery may have recorded the revocation first.
+    const outcome = { ...judged, open: mergeById(mergeById(plan.findings, now.findings), updated), revocation: result.revocation };
     return (await together(deps.findings.commit(now, { state: nextState(now.state, event.eventTime, false), findings: updated }), record(outcome))) ? outcome : undefined;
   });
 }
