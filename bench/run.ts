@@ -324,6 +324,10 @@ async function benchResponse(seed: TenantSnapshot): Promise<void> {
   }
 }
 
+// Started by local/trusted.ts over an IPC channel: stop when the launcher is gone, and let the channel not hold the process open.
+process.on("disconnect", () => process.exit(130));
+process.channel?.unref();
+
 const snapshot = await readTenantSnapshot(DEMO);
 const policies = await loadPolicies(fileURLToPath(new URL("../policies", import.meta.url)));
 console.log(`grantguard bench — Node ${process.version}, ${new Date().toISOString()}`);

@@ -131,6 +131,10 @@ async function main(): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Started by local/trusted.ts: if that launcher dies (killed, even with SIGKILL), stop too. The
+  // channel itself must not keep this process alive.
+  process.on("disconnect", onSignal);
+  process.channel?.unref();
 
   try {
     const runtime = await getRuntime();

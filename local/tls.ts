@@ -75,7 +75,8 @@ export function trustEnvironment(tls: LocalTls): Record<string, string> {
  */
 export async function runTrusting(argv: readonly string[]): Promise<number> {
   const tls = await createLocalTls();
-  const child = spawn(process.execPath, [...process.execArgv, ...argv], { stdio: "inherit", env: { ...process.env, ...trustEnvironment(tls) } });
+  // The IPC channel lets the script notice when this launcher is gone, however it ended.
+  const child = spawn(process.execPath, [...process.execArgv, ...argv], { stdio: ["inherit", "inherit", "inherit", "ipc"], env: { ...process.env, ...trustEnvironment(tls) } });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGINT", forward);
   process.on("SIGTERM", forward);
