@@ -3,8 +3,5 @@
 import { register } from "tsx/esm/api";
 
 register();
-const { run } = await import("../shared/cli/main.ts");
-process.exitCode = await run(process.argv.slice(2), {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
-});
+const { main } = await import("../shared/cli/bin.ts");
+process.exitCode = await main();

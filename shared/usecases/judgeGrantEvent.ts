@@ -7,7 +7,7 @@ import type { Exemption } from "../policy/exemptions.js";
 import { carryOutRevocation, failedFindings, finishInterruptedRevocation, planRevocation, revokedFindings, type RevocationDependencies } from "../response/revoke.js";
 import { retryOnConflict, type Revocation } from "../response/revocations.js";
 import { nextState, type EventLedger, type FindingsStore } from "../findings/store.js";
-import type { RoleAssignment, RoleDefinition } from "../model/access.js";
+import { deletedRoleDefinition, type RoleAssignment } from "../model/access.js";
 import { parseGrantEvent, type GrantEvent } from "../model/event.js";
 import type { Finding } from "../model/finding.js";
 import { evaluatePolicies, type PolicyEvaluationError } from "../policy/evaluate.js";
@@ -115,7 +115,7 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Se
   const assignment = found;
 
   const [definition, principal] = await Promise.all([deps.roleDefinitions.getById(assignment.roleDefinitionId), deps.principals.getById(assignment.principalId)]);
-  const role = definition ?? deletedRole(assignment.roleDefinitionId);
+  const role = definition ?? deletedRoleDefinition(assignment.roleDefinitionId);
   const context = await gatherContext(deps.context, assignment, role, principal);
   const facts = buildFacts({ assignment, role, principal, grantedBy: event.grantedBy, tenantId: event.tenantId, context });
   const evaluation = evaluatePolicies(deps.policies, facts);
@@ -141,9 +141,4 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Se
 function mergeById(base: readonly Finding[], updates: readonly Finding[]): Finding[] {
   const byId = new Map(updates.map((f) => [f.id, f]));
   return base.map((f) => byId.get(f.id) ?? f);
-}
-
-// A role assignment can outlive its custom role; judge it with no permissions rather than drop it.
-export function deletedRole(roleDefinitionId: string): RoleDefinition {
-  return { id: roleDefinitionId, name: roleDefinitionId.split("/").pop() ?? "", roleName: "(deleted role definition)", roleType: "Unknown", description: null, permissions: [], assignableScopes: [] };
 }
