@@ -17,18 +17,24 @@ const TOKEN_TIMEOUT_MS = 60_000;
 const NO_CREDENTIAL =
   "no Azure credential: sign in with `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service principal), or run where a managed identity is available (--verbose lists what was tried)";
 
-const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split(/\r?\n/)[0] ?? "";
+const firstLine = (text: string) => text.split(/\r?\n/)[0] ?? "";
 
-/** Turns @azure/identity's failures into the command line's typed ones (no credential at all, or a sign-in that failed). */
-function signInFailure(error: unknown): unknown {
+/** Why a credential failed: Entra ID's own description when it answered, else the first line of the message. */
+function reasonOf(error: unknown): string {
+  if (error instanceof AuthenticationError && error.errorResponse.errorDescription) return firstLine(error.errorResponse.errorDescription);
+  return firstLine(error instanceof Error ? error.message : String(error));
+}
+
+/** Turns @azure/identity's failures into the command line's typed ones (no credential at all, or a sign-in that failed); anything else as it is. */
+export function signInFailure(error: unknown): unknown {
   if (error instanceof TokenTimeoutError) return new SignInError(`no Azure token: ${error.message}; is the identity endpoint reachable?`, { cause: error });
   if (error instanceof CredentialUnavailableError) return new NoCredentialError(NO_CREDENTIAL, { cause: error });
   if (error instanceof AggregateAuthenticationError) {
     const errors: unknown[] = error.errors;
     const real = errors.find((e) => !(e instanceof CredentialUnavailableError));
-    return real === undefined ? new NoCredentialError(NO_CREDENTIAL, { cause: error }) : new SignInError(`Azure sign-in failed: ${firstLine(real)}`, { cause: error });
+    return real === undefined ? new NoCredentialError(NO_CREDENTIAL, { cause: error }) : new SignInError(`Azure sign-in failed: ${reasonOf(real)}`, { cause: error });
   }
-  if (error instanceof AuthenticationError) return new SignInError(`Azure sign-in failed: ${firstLine(error)}`, { cause: error });
+  if (error instanceof AuthenticationError) return new SignInError(`Azure sign-in failed: ${reasonOf(error)}`, { cause: error });
   return error;
 }
 

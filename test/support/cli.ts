@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { run } from "../../shared/cli/main.js";
 import type { Io } from "../../shared/cli/io.js";
 
@@ -32,4 +34,16 @@ export async function grantguard(...argv: string[]): Promise<CliRun> {
   const { io, result } = captureIo();
   const code = await run(argv, io);
   return { code, ...result };
+}
+
+/** Runs bin/grantguard.js (the build, as a user runs it) in a child process with this environment. */
+export function grantguardBin(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL("../../bin/grantguard.js", import.meta.url)), ...args], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
 }
