@@ -19,6 +19,7 @@ import { HAND_WRITTEN } from "./predicates.js";
 import { createJsonRulesEngine } from "./jsonRules.js";
 import { scaleTenant } from "./synthetic.js";
 import { evaluateSnapshot } from "../shared/usecases/evaluateSnapshot.js";
+import { benchCommandLine } from "./commandLine.js";
 
 const DEMO = fileURLToPath(new URL("../local/demo/tenant.json", import.meta.url));
 const ASSIGNMENTS = Number(process.env.BENCH_ASSIGNMENTS ?? 100_000);
@@ -271,3 +272,4 @@ console.log(`grantguard bench — Node ${process.version}, ${new Date().toISOStr
 await benchPolicies(snapshot, policies);
 await benchGrantPath(snapshot);
 await benchResponse(snapshot);
+await benchCommandLine(snapshot);

@@ -32,6 +32,7 @@ export interface Io {
 interface Stream {
   write(chunk: string): boolean;
   once(event: "drain" | "error", listener: () => void): unknown;
+  removeListener(event: "drain" | "error", listener: () => void): unknown;
   readonly isTTY?: boolean;
   readonly columns?: number;
 }
@@ -54,10 +55,15 @@ export function processIo(stdout: Stream = process.stdout, stderr: Stream = proc
     },
     write: (chunk) =>
       new Promise<void>((resolve) => {
-        // A closed reader (`| head`) ends the process through EPIPE; nothing more to wait for.
         if (stdout.write(chunk)) return resolve();
-        stdout.once("drain", resolve);
-        stdout.once("error", resolve);
+        // Wait for the reader to catch up; a reader that went away (`| head`) ends the wait too.
+        const done = () => {
+          stdout.removeListener("drain", done);
+          stdout.removeListener("error", done);
+          resolve();
+        };
+        stdout.once("drain", done);
+        stdout.once("error", done);
       }),
     status: (text) => {
       if (!stderr.isTTY) return;

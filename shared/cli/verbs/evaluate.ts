@@ -87,7 +87,7 @@ class Tally {
   line(assignments: number, policies: number, listsExempted: boolean): string {
     const bySeverity = [...SEVERITIES].reverse().map((s) => `${count(this.open[s])} ${s}`).join(", ");
     const exempted = this.exempted ? `; ${count(this.exempted)} exempted${listsExempted ? "" : " (--all lists them)"}` : "";
-    return `${count(this.openTotal)} open finding(s) (${bySeverity})${exempted} over ${count(assignments)} assignment(s) and ${policies} policies.`;
+    return `${count(this.openTotal)} open finding(s) (${bySeverity})${exempted} over ${count(assignments)} assignment(s) and ${policies} ${policies === 1 ? "policy" : "policies"}.`;
   }
 }
 
