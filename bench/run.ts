@@ -19,6 +19,8 @@ import { HAND_WRITTEN } from "./predicates.js";
 import { createJsonRulesEngine } from "./jsonRules.js";
 import { scaleTenant } from "./synthetic.js";
 import { evaluateSnapshot } from "../shared/usecases/evaluateSnapshot.js";
+import { judgeGrantEvent } from "../shared/usecases/judgeGrantEvent.js";
+import { LatencyProxy } from "../local/latencyProxy.js";
 import { benchCommandLine } from "./commandLine.js";
 
 const DEMO = fileURLToPath(new URL("../local/demo/tenant.json", import.meta.url));
@@ -194,6 +196,55 @@ async function benchGrantPath(snapshot: TenantSnapshot): Promise<void> {
   }
 }
 
+/**
+ * The grant path in round trips: 50 ms added to every ARM, Graph and Table Storage request (the
+ * simulator's fault switch for ARM and Graph, a delaying proxy in front of Azurite), so latency
+ * divided by 50 ms counts the sequential round trips a judged event costs.
+ */
+async function benchRoundTrips(snapshot: TenantSnapshot): Promise<void> {
+  const DELAY_MS = 50;
+  const local = await startLocalAzure({ snapshot, tls: await loadTrustedLocalTls() });
+  const table = new URL(local.settings.GRANTGUARD_TABLE_ENDPOINT!);
+  const proxy = new LatencyProxy({ host: table.hostname, port: Number(table.port) }, DELAY_MS);
+  await proxy.start();
+  Object.assign(process.env, local.settings);
+  try {
+    table.port = String(proxy.port);
+    const runtime = await createRuntime({ ...process.env, GRANTGUARD_TABLE_ENDPOINT: table.toString().replace(/\/$/, ""), GRANTGUARD_FINDINGS_TABLE: "rtfindings", GRANTGUARD_EVENTS_TABLE: "rtevents", GRANTGUARD_ALERTS_TABLE: "rtalerts", GRANTGUARD_REVOCATIONS_TABLE: "rtrev" });
+    const targets = snapshot.roleAssignments.filter((a) => a.properties.scope.startsWith("/subscriptions/"));
+    const event = (i: number) => ({
+      id: `rt-${i}`,
+      eventType: "Microsoft.Resources.ResourceWriteSuccess",
+      eventTime: new Date(Date.UTC(2026, 10, 21, 9, 0, i % 60)).toISOString(),
+      subject: targets[i % targets.length]!.id,
+      data: { operationName: "Microsoft.Authorization/roleAssignments/write", resourceUri: targets[i % targets.length]!.id, tenantId: snapshot.tenantId },
+    });
+    const deps = runtime.judge;
+    // Warm up without latency: tokens, tables, role definitions (cached, as in a warm instance).
+    for (let i = 0; i < 10; i++) await judgeGrantEvent(event(i), deps);
+    local.simulator.faults.add({ route: "arm.*", latencyMs: DELAY_MS });
+    local.simulator.faults.add({ route: "graph.*", latencyMs: DELAY_MS });
+    const count = Math.min(60, targets.length - 10);
+    const judged: number[] = [];
+    const alerted: number[] = [];
+    for (let i = 0; i < count; i++) {
+      let t0 = performance.now();
+      await judgeGrantEvent(event(10 + i), deps);
+      judged.push(performance.now() - t0);
+      t0 = performance.now();
+      await runtime.judgeGrantEvent(event(10 + count + i));
+      alerted.push(performance.now() - t0);
+    }
+    const trips = (ms: number[], p: number) => fmt(percentile(ms, p) / DELAY_MS, 1);
+    console.log(`\nGrant path in round trips: ${DELAY_MS} ms added to every ARM, Graph and Table Storage request, ${count} new assignments each`);
+    console.log(`  judged (read, facts, policies, one commit, ledger)   p50 ${trips(judged, 50).padStart(5)} round trips   p99 ${trips(judged, 99).padStart(5)}   (aim: ≤ 4 at p50)`);
+    console.log(`  judged and its alerts handed to the outbox           p50 ${trips(alerted, 50).padStart(5)} round trips   p99 ${trips(alerted, 99).padStart(5)}`);
+  } finally {
+    await proxy.stop();
+    await local.stop();
+  }
+}
+
 async function benchResponse(seed: TenantSnapshot): Promise<void> {
   const local = await startLocalAzure({ snapshot: seed, tls: await loadTrustedLocalTls() });
   const secret = randomBytes(32).toString("hex");
@@ -269,7 +320,13 @@ async function benchResponse(seed: TenantSnapshot): Promise<void> {
 const snapshot = await readTenantSnapshot(DEMO);
 const policies = await loadPolicies(fileURLToPath(new URL("../policies", import.meta.url)));
 console.log(`grantguard bench — Node ${process.version}, ${new Date().toISOString()}`);
-await benchPolicies(snapshot, policies);
-await benchGrantPath(snapshot);
-await benchResponse(snapshot);
-await benchCommandLine(snapshot);
+// BENCH_ONLY=roundTrips,response runs only the sections named (all by default).
+const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
+const sections: Record<string, () => Promise<void>> = {
+  policies: () => benchPolicies(snapshot, policies),
+  grantPath: () => benchGrantPath(snapshot),
+  roundTrips: () => benchRoundTrips(snapshot),
+  response: () => benchResponse(snapshot),
+  commandLine: () => benchCommandLine(snapshot),
+};
+for (const [name, section] of Object.entries(sections)) if (!only || only.includes(name)) await section();

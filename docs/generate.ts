@@ -16,7 +16,8 @@ import { PolicyValidationError } from "../shared/errors.js";
 import { compileCondition, paramsObject } from "../shared/policy/cel.js";
 import { EXEMPTIONS_FILE, exemptionFor, parseExemptions, type Exemption } from "../shared/policy/exemptions.js";
 import { loadPolicyDir, parsePolicyFile, PolicyLoadError } from "../shared/policy/load.js";
-import { policyDocumentSchema, policyTestSchema, SEVERITIES, type ParameterValue, type Policy, type PolicyDocument, type PolicyTest } from "../shared/policy/policy.js";
+import { SEVERITIES } from "../shared/model/severity.js";
+import { policyDocumentSchema, policyTestSchema, type ParameterValue, type Policy, type PolicyDocument, type PolicyTest } from "../shared/policy/policy.js";
 import { baselineFacts, runPolicyTests } from "../shared/policy/testing.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");

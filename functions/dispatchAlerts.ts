@@ -1,4 +1,3 @@
-import functions from "@azure/functions";
 import type { InvocationContext, Timer } from "@azure/functions";
 import { getRuntime } from "../shared/runtime.js";
 
@@ -9,5 +8,3 @@ export async function dispatchAlertsHandler(_timer: Timer | unknown, context: In
     context.log(`ALERTS queued ${report.queued}, delivered ${report.delivered}, retrying ${report.retrying}, failed ${report.failed}`);
   }
 }
-
-functions.app.timer("dispatchAlerts", { schedule: "0 * * * * *", handler: dispatchAlertsHandler });

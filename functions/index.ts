@@ -1,13 +1,43 @@
+import type { EventGridHandler, HttpHandler, HttpMethod, TimerHandler } from "@azure/functions";
 import { dispatchAlertsHandler } from "./dispatchAlerts.js";
 import { judgeGrantEventHandler } from "./judgeGrantEvent.js";
 import { restoreAssignmentHandler } from "./restoreAssignment.js";
 import { sendAlertDigestHandler } from "./sendAlertDigest.js";
 
-/** Every function of the app, as the Functions host registers them: the dev host serves the same list. */
-export const functionRegistrations = [
+/** An Event Grid–triggered function, served at /runtime/webhooks/EventGrid?functionName={name}. */
+export interface EventGridRegistration {
+  readonly name: string;
+  readonly trigger: "eventGrid";
+  readonly handler: EventGridHandler<unknown>;
+}
+
+/** An HTTP-triggered function, served at /api/{route}. */
+export interface HttpRegistration {
+  readonly name: string;
+  readonly trigger: "http";
+  readonly handler: HttpHandler;
+  readonly methods: readonly HttpMethod[];
+  readonly route: string;
+  readonly authLevel: "anonymous" | "function" | "admin";
+}
+
+/** A timer-triggered function: an NCRONTAB schedule for the Functions host, a short period for the dev host. */
+export interface TimerRegistration {
+  readonly name: string;
+  readonly trigger: "timer";
+  readonly handler: TimerHandler;
+  readonly schedule: string;
+  readonly localPeriodMs: number;
+}
+
+/** One function of the app, as data: functions/app.ts registers it with the Functions host, the dev host serves it. */
+export type FunctionRegistration = EventGridRegistration | HttpRegistration | TimerRegistration;
+
+/** Every function of the app. Nothing here calls the Functions host: importing this list has no side effect. */
+export const functionRegistrations: readonly FunctionRegistration[] = [
   { name: "judgeGrantEvent", trigger: "eventGrid", handler: judgeGrantEventHandler },
-  { name: "restoreAssignment", trigger: "http", handler: restoreAssignmentHandler, methods: ["POST"], route: "revocations/{id}/restore" },
-  // Local periods stand in for the NCRONTAB schedules (every minute, every hour) so a demo sees them run.
-  { name: "dispatchAlerts", trigger: "timer", handler: dispatchAlertsHandler, localPeriodMs: 2_000 },
-  { name: "sendAlertDigest", trigger: "timer", handler: sendAlertDigestHandler, localPeriodMs: 30_000 },
-] as const;
+  { name: "restoreAssignment", trigger: "http", handler: restoreAssignmentHandler, methods: ["POST"], authLevel: "anonymous", route: "revocations/{id}/restore" },
+  // Local periods stand in for the schedules (every minute, every hour) so a demo sees them run.
+  { name: "dispatchAlerts", trigger: "timer", handler: dispatchAlertsHandler, schedule: "0 * * * * *", localPeriodMs: 2_000 },
+  { name: "sendAlertDigest", trigger: "timer", handler: sendAlertDigestHandler, schedule: "0 0 * * * *", localPeriodMs: 30_000 },
+];

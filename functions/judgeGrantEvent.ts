@@ -1,4 +1,3 @@
-import functions from "@azure/functions";
 import type { EventGridEvent, InvocationContext } from "@azure/functions";
 import { getRuntime } from "../shared/runtime.js";
 import { describeOutcome } from "../shared/usecases/describe.js";
@@ -15,5 +14,3 @@ export async function judgeGrantEventHandler(event: EventGridEvent | unknown, co
   if ("error" in outcome.alerts) context.warn(`alerts not sent yet (kept in the outbox): ${outcome.alerts.error}`);
   else if (outcome.alerts.delivered || outcome.alerts.retrying || outcome.alerts.failed) context.log(`  ALERTS delivered ${outcome.alerts.delivered}, retrying ${outcome.alerts.retrying}, failed ${outcome.alerts.failed}`);
 }
-
-functions.app.eventGrid("judgeGrantEvent", { handler: judgeGrantEventHandler });

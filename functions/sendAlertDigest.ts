@@ -1,4 +1,3 @@
-import functions from "@azure/functions";
 import type { InvocationContext, Timer } from "@azure/functions";
 import { getRuntime } from "../shared/runtime.js";
 
@@ -7,5 +6,3 @@ export async function sendAlertDigestHandler(_timer: Timer | unknown, context: I
   const { sent, alerts } = await (await getRuntime()).sendDigest();
   if (sent) context.log(`DIGEST sent ${alerts} alert(s) in ${sent} message(s)`);
 }
-
-functions.app.timer("sendAlertDigest", { schedule: "0 0 * * * *", handler: sendAlertDigestHandler });

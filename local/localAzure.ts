@@ -1,17 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { TenantSnapshot } from "../shared/model/snapshot.js";
 import { startAzurite, type RunningAzurite } from "./azurite.js";
+import { createSigningKey } from "./simulator/jwt.js";
 import { AzureSimulator } from "./simulator/server.js";
 import type { LocalTls } from "./tls.js";
 
 /** grantguard's own managed identity in the demo tenant (tokens are issued for it by default). */
 export const GRANTGUARD_IDENTITY_ID = "6c0f4b8e-2d1a-4f3b-9e7c-5a8d1b2c3e40";
 
+/** The client id of grantguard's API app registration in the local tenant: the audience of its access tokens. */
+export const GRANTGUARD_API_CLIENT_ID = "9b2f6c1e-4a7d-4e58-8c3b-1d0e5f7a2b64";
+
 /** The local Azure: Azurite and the simulator, and the settings that point grantguard at them. */
 export interface LocalAzure {
   readonly simulator: AzureSimulator;
   readonly azurite: RunningAzurite;
-  /** Environment settings for grantguard (endpoints and the managed-identity endpoint). */
+  /** Environment settings for grantguard (endpoints, the managed-identity endpoint, the Entra ID that issues callers' tokens). */
   readonly settings: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
@@ -25,7 +29,8 @@ export interface LocalAzureOptions {
 /** Starts Azurite and the simulator on free loopback ports. The caller must already trust `tls`. */
 export async function startLocalAzure(options: LocalAzureOptions): Promise<LocalAzure> {
   const identityHeader = randomUUID();
-  const simulator = new AzureSimulator({ snapshot: options.snapshot, tls: options.tls, identityHeader, defaultIdentityId: GRANTGUARD_IDENTITY_ID, pageSize: options.pageSize });
+  const signingKey = await createSigningKey();
+  const simulator = new AzureSimulator({ snapshot: options.snapshot, tls: options.tls, signingKey, identityHeader, defaultIdentityId: GRANTGUARD_IDENTITY_ID, pageSize: options.pageSize });
   const [azurite] = await Promise.all([startAzurite(options.tls), simulator.start()]);
   const settings = {
     GRANTGUARD_ARM_ENDPOINT: simulator.url,
@@ -34,6 +39,10 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     GRANTGUARD_QUEUE_ENDPOINT: azurite.queueEndpoint,
     IDENTITY_ENDPOINT: simulator.identityEndpoint,
     IDENTITY_HEADER: identityHeader,
+    // The simulator is the tenant's Entra ID: the restore endpoint validates callers' tokens against it.
+    GRANTGUARD_AUTH_AUTHORITY: simulator.entra.authority,
+    GRANTGUARD_AUTH_TENANT_ID: options.snapshot.tenantId,
+    GRANTGUARD_AUTH_AUDIENCE: GRANTGUARD_API_CLIENT_ID,
   };
   return {
     simulator,

@@ -1,6 +1,21 @@
 import { z } from "zod";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConfigError } from "./errors.js";
-import { BUILT_IN_POLICIES_DIR } from "./paths.js";
+
+/**
+ * The directory holding package.json, whether this file runs from shared/ or dist/shared/: what
+ * ships beside the code (the built-in pack) is found from here, in a build as in the sources.
+ */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** The built-in policy pack. */
+export const BUILT_IN_POLICIES_DIR = join(packageRoot(), "policies");
 
 const httpsUrl = z.url({ protocol: /^https$/, message: "must be an https:// URL" }).transform((u) => u.replace(/\/+$/, ""));
 // Webhook URLs carry their own secrets: https, except a receiver on this machine's loopback.
@@ -9,6 +24,9 @@ const csv = z
   .string()
   .optional()
   .transform((v) => (v ?? "").split(",").map((x) => x.trim()).filter((x) => x !== ""));
+
+// Entra ID object and application ids are GUIDs (not necessarily RFC 4122 variants).
+const guidList = csv.pipe(z.array(z.guid({ message: "must be GUIDs, comma-separated" })));
 
 const routeSchema = z.strictObject({
   channels: z.array(z.enum(["teams", "slack", "webhook"])).min(1),
@@ -61,7 +79,13 @@ const settingsSchema = z.object({
   GRANTGUARD_REVOCATION_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
   GRANTGUARD_PROTECTED_PRINCIPALS: csv,
   GRANTGUARD_PROTECTED_SCOPES: csv,
-}).refine((s) => !s.GRANTGUARD_WEBHOOK_URL || s.GRANTGUARD_WEBHOOK_SECRET, { message: "GRANTGUARD_WEBHOOK_SECRET is required when GRANTGUARD_WEBHOOK_URL is set", path: ["GRANTGUARD_WEBHOOK_SECRET"] });
+  GRANTGUARD_AUTH_TENANT_ID: z.guid({ message: "must be the tenant id (a GUID)" }).optional(),
+  GRANTGUARD_AUTH_AUDIENCE: guidList,
+  GRANTGUARD_AUTH_AUTHORITY: httpsUrl.default("https://login.microsoftonline.com"),
+})
+  .refine((s) => !s.GRANTGUARD_WEBHOOK_URL || s.GRANTGUARD_WEBHOOK_SECRET, { message: "GRANTGUARD_WEBHOOK_SECRET is required when GRANTGUARD_WEBHOOK_URL is set", path: ["GRANTGUARD_WEBHOOK_SECRET"] })
+  .refine((s) => !s.GRANTGUARD_AUTH_TENANT_ID || s.GRANTGUARD_AUTH_AUDIENCE.length > 0, { message: "is required when GRANTGUARD_AUTH_TENANT_ID is set: the client id of grantguard's API app registration", path: ["GRANTGUARD_AUTH_AUDIENCE"] })
+  .refine((s) => s.GRANTGUARD_AUTH_TENANT_ID || s.GRANTGUARD_AUTH_AUDIENCE.length === 0, { message: "is required when GRANTGUARD_AUTH_AUDIENCE is set", path: ["GRANTGUARD_AUTH_TENANT_ID"] });
 
 /** The validated, frozen settings of one process. */
 export interface Config {
@@ -76,6 +100,17 @@ export interface Config {
   /** Client id of a user-assigned managed identity; absent means system-assigned. */
   readonly managedIdentityClientId: string | undefined;
   readonly response: ResponseConfig;
+  /** Who may call grantguard's HTTP API: null when the Entra ID settings are absent (the API then refuses every call). */
+  readonly auth: AuthConfig | null;
+}
+
+/** The Entra ID tenant and API registration whose access tokens grantguard's HTTP API accepts. */
+export interface AuthConfig {
+  readonly tenantId: string;
+  /** The API's client id(s): v2.0 access tokens carry the client id as aud. */
+  readonly audiences: readonly string[];
+  /** https://login.microsoftonline.com, another cloud's, or the local simulator. */
+  readonly authority: string;
 }
 
 /** How grantguard responds: alert channels and routes, revocation mode and its guard rails. */
@@ -124,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenTimeoutMs: s.GRANTGUARD_TOKEN_TIMEOUT_MS,
     managedIdentityClientId: s.AZURE_CLIENT_ID,
     response: responseConfig(s),
+    auth: s.GRANTGUARD_AUTH_TENANT_ID ? { tenantId: s.GRANTGUARD_AUTH_TENANT_ID.toLowerCase(), audiences: s.GRANTGUARD_AUTH_AUDIENCE.map((a) => a.toLowerCase()), authority: s.GRANTGUARD_AUTH_AUTHORITY } : null,
   });
 }
 

@@ -60,3 +60,9 @@ export function isTransient(error: unknown): boolean {
 
 /** Optimistic writes kept losing to concurrent ones: the invocation fails and the platform redelivers. */
 export class ConcurrentChangeError extends GrantGuardError {}
+
+/** What was asked for does not exist (HTTP 404; the CLI's "invalid input"). */
+export class NotFoundError extends GrantGuardError {}
+
+/** The request contradicts the current state, and repeating it will not help (HTTP 409). */
+export class ConflictError extends GrantGuardError {}

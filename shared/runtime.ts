@@ -5,9 +5,10 @@ import { HttpAlertSender } from "./response/sender.js";
 import type { RevocationDependencies } from "./response/revoke.js";
 import { describeError } from "./errors.js";
 import { createAzureServices, type AzureServices } from "./azure/compose.js";
+import { createTokenValidator, type TokenValidator } from "./auth/tokens.js";
 import { loadPolicyPack, type PolicyPack } from "./policy/load.js";
 import type { Policy } from "./policy/policy.js";
-import { judgeGrantEvent, type JudgeOutcome } from "./usecases/judgeGrantEvent.js";
+import { judgeGrantEvent, type JudgeDependencies, type JudgeOutcome } from "./usecases/judgeGrantEvent.js";
 
 /** What the function app holds for its lifetime: settings, adapters and the compiled policies. */
 export interface Runtime {
@@ -16,6 +17,10 @@ export interface Runtime {
   readonly policies: readonly Policy[];
   readonly pack: PolicyPack;
   readonly dispatch: DispatchDependencies;
+  /** What judging an event needs: adapters, policies, exemptions, revocation's guard rails. */
+  readonly judge: JudgeDependencies;
+  /** Validates callers' Entra ID access tokens for the HTTP API; null when GRANTGUARD_AUTH_* are not set. */
+  readonly tokens: TokenValidator | null;
   /** Judges one event, then tries to deliver its alerts at once (the outbox keeps them if that fails). */
   judgeGrantEvent(raw: unknown): Promise<JudgeOutcome & { readonly alerts: DispatchReport | { readonly error: string } }>;
   /** One round of the outbox: queue pending state changes, send what is due. */
@@ -42,14 +47,17 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     raise: async (alert) => void (await deliverRows(dispatch, await queueAlert(dispatch, alert))),
     now,
   };
+  const judge: JudgeDependencies = { ...services, policies: pack.policies, exemptions: pack.exemptions, revocation, now };
   return {
     config,
     services,
     policies: pack.policies,
     pack,
     dispatch,
+    judge,
+    tokens: config.auth ? createTokenValidator(config.auth) : null,
     async judgeGrantEvent(raw) {
-      const outcome = await judgeGrantEvent(raw, { ...services, policies: pack.policies, exemptions: pack.exemptions, revocation, now });
+      const outcome = await judgeGrantEvent(raw, judge);
       // The findings are stored with their pending alerts: a failed send here is retried by the timer.
       const written = outcome.status === "judged" ? [...outcome.open, ...outcome.resolved] : outcome.status === "rejected" ? [] : outcome.resolved;
       const alerts = await dispatchFindings(dispatch, written).catch((error: unknown) => ({ error: describeError(error) }));

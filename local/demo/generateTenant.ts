@@ -1163,11 +1163,12 @@ for (const d of deletedPrincipals) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PIM: eligibility schedules and assignment schedule instances (ARM shapes)
+// PIM: eligibility schedules, assignment schedule instances and requests (ARM shapes)
 // ---------------------------------------------------------------------------------------------
 
 const roleEligibilitySchedules: object[] = [];
 const roleAssignmentScheduleInstances: object[] = [];
+const roleAssignmentScheduleRequests: object[] = [];
 
 function eligibility(principalId: string, scope: string, roleGuid: string, startDaysAgo: number, endInDays: number | null): string {
   const name = guid();
@@ -1195,12 +1196,13 @@ function eligibility(principalId: string, scope: string, roleGuid: string, start
   return id;
 }
 
-function scheduleInstance(meta: AssignmentMeta, assignmentType: "Assigned" | "Activated", endDateTime: string, linkedEligibilityId: string | null): void {
-  const name = guid();
-  const scheduleId = `${meta.scope}/providers/Microsoft.Authorization/roleAssignmentSchedules/${guid()}`;
-  roleAssignmentScheduleInstances.push({
-    id: `${meta.scope}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances/${name}`,
-    name,
+const prefixOf = (scope: string) => (scope === "/" ? "" : scope);
+
+/** The instance ARM lists for an active assignment; a mirror (no schedule of PIM's) for a direct one. */
+function instanceOf(meta: AssignmentMeta, scheduleId: string, assignmentType: "Assigned" | "Activated", endDateTime: string | null, linkedEligibilityId: string | null): object {
+  return {
+    id: `${prefixOf(meta.scope)}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances/${meta.name}`,
+    name: meta.name,
     type: "Microsoft.Authorization/roleAssignmentScheduleInstances",
     properties: {
       scope: meta.scope,
@@ -1208,30 +1210,77 @@ function scheduleInstance(meta: AssignmentMeta, assignmentType: "Assigned" | "Ac
       principalId: meta.principalId,
       principalType: meta.principalType,
       roleAssignmentScheduleId: scheduleId,
-      originRoleAssignmentId: `${meta.scope}/providers/Microsoft.Authorization/roleAssignments/${meta.name}`,
+      originRoleAssignmentId: `${prefixOf(meta.scope)}/providers/Microsoft.Authorization/roleAssignments/${meta.name}`,
       status: "Provisioned",
       startDateTime: meta.createdOn,
       endDateTime,
-      linkedRoleEligibilityScheduleId: linkedEligibilityId,
-      linkedRoleEligibilityScheduleInstanceId: linkedEligibilityId ? linkedEligibilityId.replace("roleEligibilitySchedules", "roleEligibilityScheduleInstances") : null,
+      ...(linkedEligibilityId
+        ? { linkedRoleEligibilityScheduleId: linkedEligibilityId, linkedRoleEligibilityScheduleInstanceId: linkedEligibilityId.replace("roleEligibilitySchedules", "roleEligibilityScheduleInstances") }
+        : {}),
       assignmentType,
       memberType: "Direct",
       condition: null,
       conditionVersion: null,
       createdOn: meta.createdOn,
     },
+  };
+}
+
+/** An assignment PIM made: the request it was given (SelfActivate or AdminAssign) and the instance it made. */
+function pimMade(meta: AssignmentMeta, requestType: "AdminAssign" | "SelfActivate", endDateTime: string | null, linkedEligibilityId: string | null, requestorId: string): void {
+  const scheduleId = `${prefixOf(meta.scope)}/providers/Microsoft.Authorization/roleAssignmentSchedules/${guid()}`;
+  const requestName = guid();
+  roleAssignmentScheduleRequests.push({
+    id: `${prefixOf(meta.scope)}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests/${requestName}`,
+    name: requestName,
+    type: "Microsoft.Authorization/roleAssignmentScheduleRequests",
+    properties: {
+      scope: meta.scope,
+      roleDefinitionId: roleDefinitionIdFor(meta.roleGuid, meta.scope),
+      principalId: meta.principalId,
+      principalType: meta.principalType,
+      requestType,
+      status: "Provisioned",
+      approvalId: null,
+      targetRoleAssignmentScheduleId: scheduleId,
+      targetRoleAssignmentScheduleInstanceId: null,
+      scheduleInfo: {
+        startDateTime: meta.createdOn,
+        expiration: endDateTime === null ? { type: "NoExpiration", endDateTime: null, duration: null } : { type: "AfterDateTime", endDateTime, duration: null },
+      },
+      linkedRoleEligibilityScheduleId: linkedEligibilityId,
+      justification: requestType === "SelfActivate" ? "Production change CHG-2211" : "Standing owner approved by the CISO",
+      ticketInfo: { ticketNumber: null, ticketSystem: null },
+      condition: null,
+      conditionVersion: null,
+      createdOn: meta.createdOn,
+      requestorId,
+    },
   });
+  roleAssignmentScheduleInstances.push(instanceOf(meta, scheduleId, requestType === "SelfActivate" ? "Activated" : "Assigned", endDateTime, linkedEligibilityId));
 }
 
 const [pimMarcus, pimDaniel, pimSofia] = pimOwners as [AssignmentMeta, AssignmentMeta, AssignmentMeta];
 const marcusElig = eligibility(marcus.id, subScope("prod"), ROLE.owner, 240, 125);
-scheduleInstance(pimMarcus, "Activated", new Date(Date.parse(pimMarcus.createdOn) + 8 * 3600_000).toISOString(), marcusElig);
-scheduleInstance(pimDaniel, "Assigned", ahead(120), null);
-scheduleInstance(pimSofia, "Assigned", ahead(215), null);
+pimMade(pimMarcus, "SelfActivate", new Date(Date.parse(pimMarcus.createdOn) + 8 * 3600_000).toISOString(), marcusElig, marcus.id);
+pimMade(pimDaniel, "AdminAssign", ahead(120), null, priya.id);
+// A permanent active assignment made in PIM: its instance looks exactly like a direct
+// assignment's mirror; only PIM's request says PIM made it.
+pimMade(pimSofia, "AdminAssign", null, null, priya.id);
 eligibility(priya.id, subScope("shared"), ROLE.owner, 300, 65);
 eligibility(daniel.id, subScope("stg"), ROLE.owner, 180, 185);
 eligibility(G("sg-sre-oncall").id, subScope("prod"), ROLE.contributor, 400, null);
 eligibility(sofia.id, mgScope(ROOT_MG), ROLE.uaa, 90, 275);
+
+// ARM lists a mirror instance for every assignment made directly (no PIM request behind it):
+// Assigned, Direct, no end, no linked eligibility, its schedule named after the assignment.
+{
+  const pimMadeNames = new Set(pimOwners.map((m) => m.name));
+  for (const meta of assignmentMeta) {
+    if (pimMadeNames.has(meta.name)) continue;
+    roleAssignmentScheduleInstances.push(instanceOf(meta, `${prefixOf(meta.scope)}/providers/Microsoft.Authorization/roleAssignmentSchedules/${meta.name}`, "Assigned", null, null));
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Logs
@@ -1575,6 +1624,7 @@ const snapshot = {
   roleDefinitions,
   roleAssignments,
   roleAssignmentScheduleInstances,
+  roleAssignmentScheduleRequests,
   roleEligibilitySchedules,
   principals,
   resources,

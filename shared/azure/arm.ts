@@ -3,21 +3,10 @@ import type { RoleAssignment as SdkRoleAssignment, RoleDefinition as SdkRoleDefi
 import type { TokenCredential } from "@azure/identity";
 import type { RoleAssignment, RoleDefinition } from "../model/access.js";
 import { isTransient, statusOf } from "../errors.js";
+import type { RoleAssignments, RoleDefinitions } from "../facts/sources.js";
 import { RoleAssignmentConflictError, RoleAssignmentWriteRefusedError, type RoleAssignmentProperties, type RoleAssignmentWriter } from "../response/writer.js";
 
 const ARM_SCOPE = "https://management.azure.com/.default";
-
-/** Reads role assignments from ARM. */
-export interface RoleAssignments {
-  /** The assignment with this full id, or null when ARM answers 404 (already gone). */
-  getById(assignmentId: string): Promise<RoleAssignment | null>;
-}
-
-/** Reads role definitions from ARM. */
-export interface RoleDefinitions {
-  /** The definition with this id, or null when ARM answers 404 (a deleted custom role). */
-  getById(roleDefinitionId: string): Promise<RoleDefinition | null>;
-}
 
 /** Role-assignment writes through `@azure/arm-authorization`. */
 export class ArmRoleAssignmentWriter implements RoleAssignmentWriter {

@@ -1,18 +1,11 @@
 import type { AuthorizationManagementClient } from "@azure/arm-authorization";
-import type { RoleDefinitions } from "./arm.js";
+import type { RoleDefinitions } from "../facts/sources.js";
 import { roleDefinitionFromSdk } from "./arm.js";
 import { privilegeOf } from "../facts/build.js";
-import { OWNER_ROLE_GUID, permissionSignature, sameGrant, systemAssignedWorkloads, type PimStatus, type ScopeSummary, type TenantContext, type Workloads } from "../facts/context.js";
+import { OWNER_ROLE_GUID, permissionSignature, systemAssignedWorkloads, type PimStatus, type ScopeSummary, type TenantContext, type Workloads } from "../facts/context.js";
 import { roleListingScope } from "../facts/hierarchy.js";
+import { pimStatusOf, type PimInstanceRecord, type PimRequestRecord } from "../facts/pim.js";
 import { roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../model/access.js";
-
-interface Instance {
-  readonly principalId: string;
-  readonly roleDefinitionId: string;
-  readonly scope: string;
-  readonly endDateTime: string | null;
-  readonly assignmentType: string | null;
-}
 
 /** A short-lived memo: one event asks about the same scope several times in a row. */
 class Memo<T> {
@@ -31,13 +24,25 @@ class Memo<T> {
 
 const normScope = (scope: string) => scope.replace(/\/+$/, "").toLowerCase() || "/";
 
+/** The call's result, or null when ARM refuses to show PIM (403: no licence or no right; 400: PIM not onboarded). */
+async function nullWhenRefused<T>(call: () => Promise<T>): Promise<T | null> {
+  try {
+    return await call();
+  } catch (error) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (status === 403 || status === 400) return null;
+    throw error;
+  }
+}
+
 /**
  * The tenant context of the event path, read from ARM: assignments at the scope (atScope()),
- * PIM schedule instances at the scope, and custom role definitions. Workloads of user-assigned
- * identities need Resource Graph and are reported unknown here.
+ * PIM schedule instances at the scope and the principal's PIM requests, and custom role
+ * definitions. Workloads of user-assigned identities need Resource Graph and are reported
+ * unknown here.
  */
 export class ArmTenantContext implements TenantContext {
-  readonly #instances: Memo<Instance[] | null>;
+  readonly #instances: Memo<PimInstanceRecord[] | null>;
   readonly #customRoles: Memo<RoleDefinition[]>;
 
   constructor(
@@ -59,10 +64,8 @@ export class ArmTenantContext implements TenantContext {
     const roles = await Promise.all([...new Set(atScope.map((a) => a.roleDefinitionId))].map(async (id) => [roleDefinitionGuid(id), await this.roleDefinitions.getById(id)] as const));
     const privileged = new Map(roles.map(([guid, role]) => [guid, role !== null && privilegeOf(role).privileged]));
     const owners = atScope.filter((a) => roleDefinitionGuid(a.roleDefinitionId) === OWNER_ROLE_GUID);
-    const permanentOwners = owners.filter((o) => {
-      const instance = instances?.find((i) => sameGrant(i, o));
-      return !instance || instance.endDateTime === null;
-    });
+    // Requests never decide permanence (only an end date does), so none are read for the count.
+    const permanentOwners = owners.filter((o) => pimStatusOf(o, instances, []).permanent !== false);
     return {
       assignments: atScope.length,
       owners: owners.length,
@@ -73,9 +76,10 @@ export class ArmTenantContext implements TenantContext {
 
   async pimStatus(assignment: RoleAssignment): Promise<PimStatus> {
     const instances = await this.#instancesAt(assignment.scope);
-    if (instances === null) return { viaPim: null, permanent: null, assignmentType: null };
-    const instance = instances.find((i) => sameGrant(i, assignment));
-    return { viaPim: instance !== undefined, permanent: !instance || instance.endDateTime === null, assignmentType: instance?.assignmentType ?? null };
+    const fromInstances = pimStatusOf(assignment, instances, null);
+    // The instance alone settles it (unreadable PIM, an activation, an end date): no request read.
+    if (instances === null || fromInstances.viaPim === true) return fromInstances;
+    return pimStatusOf(assignment, instances, await this.#requestsFor(assignment));
   }
 
   async duplicateRoleNames(role: RoleDefinition, scope: string): Promise<readonly string[]> {
@@ -95,18 +99,36 @@ export class ArmTenantContext implements TenantContext {
   }
 
   // PIM schedule instances at a scope; null when PIM cannot be read there (no licence or no right).
-  #instancesAt(scope: string): Promise<Instance[] | null> {
-    return this.#instances.get(normScope(scope), async () => {
-      const found: Instance[] = [];
-      try {
+  #instancesAt(scope: string): Promise<PimInstanceRecord[] | null> {
+    return this.#instances.get(normScope(scope), () =>
+      nullWhenRefused(async () => {
+        const found: PimInstanceRecord[] = [];
         for await (const i of this.client.roleAssignmentScheduleInstances.listForScope(scope, { filter: "atScope()" })) {
           if (!i.principalId || !i.roleDefinitionId || !i.scope) continue;
-          found.push({ principalId: i.principalId, roleDefinitionId: i.roleDefinitionId, scope: i.scope, endDateTime: i.endDateTime?.toISOString() ?? null, assignmentType: i.assignmentType ?? null });
+          found.push({
+            principalId: i.principalId,
+            roleDefinitionId: i.roleDefinitionId,
+            scope: i.scope,
+            endDateTime: i.endDateTime?.toISOString() ?? null,
+            assignmentType: i.assignmentType ?? null,
+            memberType: i.memberType ?? null,
+            linkedRoleEligibilityScheduleId: i.linkedRoleEligibilityScheduleId ?? null,
+          });
         }
-      } catch (error) {
-        const status = (error as { statusCode?: unknown }).statusCode;
-        if (status === 403 || status === 400) return null;
-        throw error;
+        return found;
+      }),
+    );
+  }
+
+  // The principal's PIM requests (at, above and below the scope, as the filter defines); null
+  // when they cannot be read. Per event, so never memoised: a new request must be seen at once.
+  #requestsFor(assignment: RoleAssignment): Promise<PimRequestRecord[] | null> {
+    return nullWhenRefused(async () => {
+      const found: PimRequestRecord[] = [];
+      const filter = `principalId eq '${assignment.principalId.replace(/'/g, "''")}'`;
+      for await (const r of this.client.roleAssignmentScheduleRequests.listForScope(assignment.scope, { filter })) {
+        if (!r.principalId || !r.roleDefinitionId || !r.scope) continue;
+        found.push({ principalId: r.principalId, roleDefinitionId: r.roleDefinitionId, scope: r.scope, requestType: r.requestType ?? null, status: r.status ?? null, createdOn: r.createdOn?.toISOString() ?? null });
       }
       return found;
     });

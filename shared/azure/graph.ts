@@ -3,17 +3,35 @@ import type { TokenCredential } from "@azure/identity";
 import { graphDirectoryObjectSchema } from "../model/azure.js";
 import type { Principal } from "../model/access.js";
 import { GrantGuardError } from "../errors.js";
+import type { Principals } from "../facts/sources.js";
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
 const GET_BY_IDS_LIMIT = 1000; // Microsoft Graph: at most 1,000 ids per directoryObjects/getByIds call.
 
-/** Reads directory objects (users, groups, service principals) from Microsoft Graph. */
-export interface Principals {
-  /** The object with this id, or null when Graph answers 404 (deleted). */
-  getById(id: string): Promise<Principal | null>;
-  /** The objects Graph knows among these ids (absent ones are deleted), in chunks of 1,000. */
-  listByIds(ids: readonly string[]): Promise<Principal[]>;
-}
+/**
+ * The properties the facts read, for every kind of principal. Graph v1.0 returns only a default
+ * set (a user's lacks userType, accountEnabled and createdDateTime), so they are asked for by
+ * name. getByIds takes them unqualified over users, groups and service principals alike.
+ */
+export const PRINCIPAL_PROPERTIES = [
+  "id",
+  "displayName",
+  // user
+  "userPrincipalName",
+  "userType",
+  "accountEnabled",
+  "createdDateTime",
+  // service principal (accountEnabled above too)
+  "appId",
+  "servicePrincipalType",
+  "appOwnerOrganizationId",
+  "alternativeNames",
+  "passwordCredentials",
+  "keyCredentials",
+  // group
+  "securityEnabled",
+  "mailEnabled",
+] as const;
 
 /** Builds a Graph client with the Azure SDK pipeline (bearer token, retries honouring Retry-After). */
 export function createGraphClient(credential: TokenCredential, endpoint: string): Client {
@@ -28,27 +46,33 @@ function parsePrincipal(body: unknown, id: string): Principal {
   return parsed.data;
 }
 
-/** Principals through Microsoft Graph v1.0. */
+/**
+ * Principals through Microsoft Graph v1.0 `directoryObjects/getByIds` with `$select`: the one
+ * read that returns users, groups and service principals with the properties grantguard names
+ * (Graph's known issue "incomplete objects when using getByIds" documents `$select` as the way to
+ * get more than a user's default set). An id Graph does not know is simply absent.
+ */
 export class GraphPrincipals implements Principals {
   constructor(private readonly client: Client) {}
 
   async getById(id: string): Promise<Principal | null> {
-    const response = await this.client.path("/v1.0/directoryObjects/{id}", id).get();
-    if (response.status === "404") return null;
-    if (response.status !== "200") throw createRestError(response);
-    return parsePrincipal(response.body, id);
+    const [found] = await this.#getByIds([id]);
+    return found && found.id.toLowerCase() === id.toLowerCase() ? found : null;
   }
 
   async listByIds(ids: readonly string[]): Promise<Principal[]> {
     const principals: Principal[] = [];
-    for (let i = 0; i < ids.length; i += GET_BY_IDS_LIMIT) {
-      const chunk = ids.slice(i, i + GET_BY_IDS_LIMIT);
-      const response = await this.client.path("/v1.0/directoryObjects/getByIds").post({ body: { ids: chunk, types: ["user", "group", "servicePrincipal"] } });
-      if (response.status !== "200") throw createRestError(response);
-      const value = (response.body as { value?: unknown }).value;
-      if (!Array.isArray(value)) throw new GrantGuardError("Microsoft Graph getByIds returned no value array");
-      for (const item of value) principals.push(parsePrincipal(item, "getByIds"));
-    }
+    for (let i = 0; i < ids.length; i += GET_BY_IDS_LIMIT) principals.push(...(await this.#getByIds(ids.slice(i, i + GET_BY_IDS_LIMIT))));
     return principals;
+  }
+
+  async #getByIds(ids: readonly string[]): Promise<Principal[]> {
+    const response = await this.client
+      .path("/v1.0/directoryObjects/getByIds")
+      .post({ body: { ids, types: ["user", "group", "servicePrincipal"] }, queryParameters: { $select: PRINCIPAL_PROPERTIES.join(",") } });
+    if (response.status !== "200") throw createRestError(response);
+    const value = (response.body as { value?: unknown }).value;
+    if (!Array.isArray(value)) throw new GrantGuardError("Microsoft Graph getByIds returned no value array");
+    return value.map((item) => parsePrincipal(item, "getByIds"));
   }
 }

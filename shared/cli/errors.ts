@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { ConcurrentChangeError, ConfigError, GrantGuardError, isTransient, PolicyLoadError, PolicyValidationError, SnapshotError, statusOf, StoreCorruptError } from "../errors.js";
+import { ConcurrentChangeError, ConfigError, ConflictError, GrantGuardError, isTransient, NotFoundError, PolicyLoadError, PolicyValidationError, SnapshotError, statusOf, StoreCorruptError } from "../errors.js";
 import { EXIT } from "./io.js";
 
 // The one place where a failure becomes an exit code and one line a person can act on. Only
@@ -116,8 +116,9 @@ export function failureOf(error: unknown, services: readonly AzureService[] = []
   if (azure !== null) return one(EXIT.azure, azure);
   if (error instanceof PolicyLoadError) return { code: EXIT.invalid, lines: error.errors.map((e) => e.message), usage: false };
   if (error instanceof PolicyValidationError || error instanceof SnapshotError) return one(EXIT.invalid, error.message);
-  // The flows' other typed errors (a restore that names nothing to restore, an unreadable policy
-  // directory…) are about the request, not a defect.
+  // Nothing to act on: a revocation that does not exist, or one that deleted nothing to restore.
+  if (error instanceof NotFoundError || error instanceof ConflictError) return one(EXIT.invalid, error.message);
+  // The flows' other typed errors (an unreadable policy directory…) are about the request, not a defect.
   if (error instanceof GrantGuardError) return one(EXIT.invalid, error.message);
   return one(EXIT.internal, `unexpected failure: ${error instanceof Error ? `${error.name}: ` : ""}${firstLine(error)} (run again with --verbose to see where; this is a defect, please report it)`);
 }

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { z } from "zod";
-import { packageRoot } from "../paths.js";
+import { packageRoot } from "../config.js";
 
 // `npm start` runs a local Azure (Azurite and the simulator) on ports and a certificate made at
 // start-up. It writes where they are to .grantguard/local.json while it runs, so the command

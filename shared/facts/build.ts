@@ -130,7 +130,7 @@ export function buildFacts(inputs: FactInputs): Facts {
       privilegedActions: privilege.privilegedActions,
       duplicateOf: context.duplicateRoleNames,
     },
-    principal: principalFacts(a.principalId, principal, tenantId, context.workloads),
+    principal: principalFacts(a, principal, tenantId, context.workloads),
     atScope: {
       assignments: BigInt(summary.assignments),
       owners: BigInt(summary.owners),
@@ -149,12 +149,17 @@ export function buildFacts(inputs: FactInputs): Facts {
   };
 }
 
-function principalFacts(id: string, principal: Principal | null, tenantId: string | null, workloads: Workloads): FactsOf<"principal"> {
+/** True when ARM says the principal is a ForeignGroup: a group of another directory, which this tenant's Graph cannot read. */
+export function isForeignGroup(principalType: string): boolean {
+  return principalType.toLowerCase() === "foreigngroup";
+}
+
+function principalFacts(a: RoleAssignment, principal: Principal | null, tenantId: string | null, workloads: Workloads): FactsOf<"principal"> {
   const base = {
     workloadsKnown: workloads.known,
     workloadResources: workloads.resourceIds,
     workloadResourceGroups: workloads.resourceGroups,
-    id,
+    id: a.principalId,
     exists: principal !== null,
     displayName: principal?.displayName ?? null,
     userPrincipalName: null,
@@ -167,17 +172,22 @@ function principalFacts(id: string, principal: Principal | null, tenantId: strin
     external: false,
     hasPasswordCredentials: false,
   };
+  // Not an object of this directory: grantguard never asks Graph about it, so it is neither known
+  // nor "deleted"; ARM holds the assignment, and the group belongs to someone else.
+  if (isForeignGroup(a.principalType)) return { ...base, exists: true, kind: "foreignGroup", external: true };
   if (principal === null) return { ...base, kind: "unknown" };
   switch (principal["@odata.type"]) {
     case "#microsoft.graph.user": {
       const upn = principal.userPrincipalName;
-      const guest = principal.userType === "Guest" || (upn?.includes("#EXT#") ?? false);
+      // Guest is what Graph says (userType), never guessed from the UPN: an external *member*
+      // carries #EXT# too. That marker still says the account comes from another directory.
+      const guest = principal.userType?.toLowerCase() === "guest";
       return {
         ...base,
         kind: guest ? "guest" : "user",
         userPrincipalName: upn,
         guest,
-        external: guest,
+        external: guest || (upn?.includes("#EXT#") ?? false),
         enabled: principal.accountEnabled,
         disabled: principal.accountEnabled === false,
       };

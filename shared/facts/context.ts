@@ -15,13 +15,17 @@ export interface ScopeSummary {
   readonly privilegedAssignments: number;
 }
 
-/** What PIM says about an active assignment; null fields when PIM data is unavailable. */
+/** What PIM says about an active assignment (the rule is in pim.ts); null fields when PIM data is unavailable. */
 export interface PimStatus {
-  /** True when a PIM schedule instance stands behind the assignment, false when none does. */
+  /**
+   * True when PIM made the assignment (an activation, a time-bound PIM schedule, or a PIM
+   * assign/activate request), false when it was made directly (its instance, if any, is only
+   * ARM's mirror), null when PIM or its requests cannot be read and the two look alike.
+   */
   readonly viaPim: boolean | null;
-  /** True when nothing ends the assignment (no PIM end date). */
+  /** True when nothing ends the assignment (no PIM end date); null when PIM cannot be read. */
   readonly permanent: boolean | null;
-  /** "Assigned" (active through PIM) or "Activated" (an eligible role activated), else null. */
+  /** PIM's assignmentType when PIM made it: "Assigned" (active assignment) or "Activated"; else null. */
   readonly assignmentType: string | null;
 }
 
@@ -72,7 +76,7 @@ export function permissionSignature(role: RoleDefinition): string {
     .join(";");
 }
 
-/** True when the assignment and a PIM instance are the same grant (principal, role, scope). */
+/** True when the assignment and a PIM record are the same grant (principal, role GUID, scope; ids compared case-insensitively). */
 export function sameGrant(a: { principalId: string; roleDefinitionId: string; scope: string }, b: { principalId: string; roleDefinitionId: string; scope: string }): boolean {
   const guid = (id: string) => (id.split("/").pop() ?? "").toLowerCase();
   return a.principalId.toLowerCase() === b.principalId.toLowerCase() && guid(a.roleDefinitionId) === guid(b.roleDefinitionId) && a.scope.replace(/\/+$/, "").toLowerCase() === b.scope.replace(/\/+$/, "").toLowerCase();

@@ -3,43 +3,26 @@ import type { TenantSnapshot } from "../model/snapshot.js";
 import { privilegeOf } from "./build.js";
 import { ScopeHierarchy, roleListingScope } from "./hierarchy.js";
 import { managedIdentityResourceId, OWNER_ROLE_GUID, permissionSignature, resourceGroupOf, systemAssignedWorkloads, type PimStatus, type ScopeSummary, type TenantContext, type Workloads } from "./context.js";
+import { pimInstanceFromArm, pimRequestFromArm, pimStatusOf, type PimInstanceRecord, type PimRequestRecord } from "./pim.js";
 
-interface PimInstance {
-  readonly principalId: string;
-  readonly roleDefinitionId: string;
-  readonly scope: string;
-  readonly endDateTime: string | null;
-  readonly assignmentType: string | null;
-}
-
+// One grant: the same principal, role and scope, whatever the casing or the role id's prefix.
 const key = (principalId: string, roleDefinitionId: string, scope: string) =>
   `${principalId.toLowerCase()}|${roleDefinitionGuid(roleDefinitionId)}|${scope.replace(/\/+$/, "").toLowerCase() || "/"}`;
-
-function pimInstances(snapshot: TenantSnapshot): PimInstance[] {
-  return (snapshot.roleAssignmentScheduleInstances ?? []).flatMap((item) => {
-    const p = (item as { properties?: Record<string, unknown> }).properties ?? {};
-    const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
-    const principalId = str(p.principalId);
-    const roleDefinitionId = str(p.roleDefinitionId);
-    const scope = str(p.scope);
-    if (!principalId || !roleDefinitionId || !scope) return [];
-    return [{ principalId, roleDefinitionId, scope, endDateTime: str(p.endDateTime), assignmentType: str(p.assignmentType) }];
-  });
-}
 
 /** The tenant context of a snapshot, indexed once: every question is a map lookup. */
 export class SnapshotContext implements TenantContext {
   readonly #summaries = new Map<string, ScopeSummary>();
-  readonly #pim = new Map<string, PimInstance>();
-  readonly #pimKnown: boolean;
+  // PIM instances and requests per grant; null when the snapshot has no such section (unknown).
+  readonly #instances: Map<string, PimInstanceRecord[]> | null;
+  readonly #requests: Map<string, PimRequestRecord[]> | null;
   readonly #customRoles: { readonly role: RoleDefinition; readonly signature: string; readonly assignableScopes: ReadonlySet<string> }[] = [];
   readonly #hierarchy: ScopeHierarchy;
   readonly #uaiWorkloads = new Map<string, string[]>();
 
   constructor(snapshot: TenantSnapshot) {
     const roles = new Map(snapshot.roleDefinitions.map((d) => [d.name.toLowerCase(), roleDefinitionFromArm(d)]));
-    this.#pimKnown = snapshot.roleAssignmentScheduleInstances !== undefined;
-    for (const instance of pimInstances(snapshot)) this.#pim.set(key(instance.principalId, instance.roleDefinitionId, instance.scope), instance);
+    this.#instances = snapshot.roleAssignmentScheduleInstances === undefined ? null : byGrant(snapshot.roleAssignmentScheduleInstances.map(pimInstanceFromArm));
+    this.#requests = snapshot.roleAssignmentScheduleRequests === undefined ? null : byGrant(snapshot.roleAssignmentScheduleRequests.map(pimRequestFromArm));
 
     const counts = new Map<string, { assignments: number; owners: number; permanentOwners: number; privilegedAssignments: number }>();
     for (const arm of snapshot.roleAssignments) {
@@ -50,7 +33,7 @@ export class SnapshotContext implements TenantContext {
       entry.assignments += 1;
       if (guid === OWNER_ROLE_GUID) {
         entry.owners += 1;
-        if (this.#permanent(a)) entry.permanentOwners += 1;
+        if (this.#pimOf(a).permanent !== false) entry.permanentOwners += 1;
       }
       const role = roles.get(guid);
       if (role && privilegeOf(role).privileged) entry.privilegedAssignments += 1;
@@ -73,9 +56,10 @@ export class SnapshotContext implements TenantContext {
     }
   }
 
-  #permanent(a: RoleAssignment): boolean {
-    const instance = this.#pim.get(key(a.principalId, a.roleDefinitionId, a.scope));
-    return !instance || instance.endDateTime === null;
+  // The same rule as the event path (pimStatusOf), fed only the records of this grant.
+  #pimOf(a: RoleAssignment): PimStatus {
+    const k = key(a.principalId, a.roleDefinitionId, a.scope);
+    return pimStatusOf(a, this.#instances && (this.#instances.get(k) ?? []), this.#requests && (this.#requests.get(k) ?? []));
   }
 
   async scopeSummary(scope: string): Promise<ScopeSummary> {
@@ -83,9 +67,7 @@ export class SnapshotContext implements TenantContext {
   }
 
   async pimStatus(assignment: RoleAssignment): Promise<PimStatus> {
-    if (!this.#pimKnown) return { viaPim: null, permanent: null, assignmentType: null };
-    const instance = this.#pim.get(key(assignment.principalId, assignment.roleDefinitionId, assignment.scope));
-    return { viaPim: instance !== undefined, permanent: this.#permanent(assignment), assignmentType: instance?.assignmentType ?? null };
+    return this.#pimOf(assignment);
   }
 
   // As ARM answers it: the other custom roles assignable where the assignment's roles are listed.
@@ -106,4 +88,14 @@ export class SnapshotContext implements TenantContext {
     const resourceIds = this.#uaiWorkloads.get(identityId.toLowerCase()) ?? [];
     return { known: true, resourceIds, resourceGroups: [...new Set(resourceIds.map(resourceGroupOf).filter((g): g is string => g !== null))] };
   }
+}
+
+function byGrant<T extends { principalId: string; roleDefinitionId: string; scope: string }>(records: readonly (T | null)[]): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const r of records) {
+    if (!r) continue;
+    const k = key(r.principalId, r.roleDefinitionId, r.scope);
+    map.set(k, [...(map.get(k) ?? []), r]);
+  }
+  return map;
 }

@@ -19,10 +19,26 @@ export function scopeOfAssignmentId(assignmentId: string): string {
   return index <= 0 ? "/" : assignmentId.slice(0, index);
 }
 
-/** Makes any text a legal PartitionKey/RowKey (no / \ # ? or control characters, at most 512 chars). */
+// Table Storage keys: at most 1 KiB (512 UTF-16 code units), none of / \ # ? or the control
+// characters U+0000–U+001F and U+007F–U+009F (azure-docs: understanding the Table service data model).
+// A lone surrogate cannot be sent at all (the request URL cannot encode it).
+const MAX_KEY_CHARS = 512;
+// eslint-disable-next-line no-control-regex
+const ILLEGAL_KEY_CHARS = /[/\\#?\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const KEPT_CHARS = 400;
+
+/**
+ * Makes any text a legal PartitionKey/RowKey: a legal key is kept as it is; any other text becomes its
+ * legal characters (at most 400) plus `~` and a hash of the whole, so two different texts never share a key.
+ */
 export function sanitizeKey(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[/\\#?\u0000-\u001f\u007f-\u009f]/g, "_").slice(0, 512);
+  ILLEGAL_KEY_CHARS.lastIndex = 0;
+  if (value.length > 0 && value.length <= MAX_KEY_CHARS && !ILLEGAL_KEY_CHARS.test(value)) return value;
+  let kept = value.slice(0, KEPT_CHARS);
+  // Never cut a surrogate pair in half.
+  if (/[\ud800-\udbff]$/.test(kept) && /^[\udc00-\udfff]/.test(value.slice(KEPT_CHARS))) kept = kept.slice(0, -1);
+  const hash = createHash("sha256").update(value, "utf16le").digest("hex").slice(0, 32);
+  return `${kept.replace(ILLEGAL_KEY_CHARS, "_")}~${hash}`;
 }
 
 /** The ledger partition for a time: its UTC day, so auditors read a day or a range of days. */

@@ -1,4 +1,7 @@
+import { ConcurrentChangeError } from "../errors.js";
 import type { EventRecord, Finding, FindingStatus } from "../model/finding.js";
+
+const MAX_TRIES = 20;
 
 /** Filters an auditor (or a use case) can ask the findings store for. */
 export interface ListFindingsOptions {
@@ -61,4 +64,14 @@ export function nextState(previous: AssignmentState | null, eventTime: string, d
   const last = previous && previous.lastEventTime > eventTime ? previous.lastEventTime : eventTime;
   const deletedAt = deleted ? (previous?.deletedAt && previous.deletedAt > eventTime ? previous.deletedAt : eventTime) : (previous?.deletedAt ?? null);
   return { lastEventTime: last, deletedAt };
+}
+
+/** The retry loop of an optimistic write: `attempt` returns a result, or undefined after losing a race. */
+export async function retryOnConflict<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < MAX_TRIES; i++) {
+    const result = await attempt();
+    if (result !== undefined) return result;
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (i + 1)));
+  }
+  throw new ConcurrentChangeError(`${what} kept changing under ${MAX_TRIES} concurrent writers; the delivery is retried`);
 }

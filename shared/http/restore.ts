@@ -1,13 +1,11 @@
-import type { AccessToken, TokenCredential } from "@azure/identity";
 import { z } from "zod";
 import { ArmRoleAssignmentWriter, createAuthorizationClient } from "../azure/arm.js";
 import { RoleAssignmentConflictError } from "../response/writer.js";
+import { ARM_TOKEN_HEADER, delegatedArmCredential } from "../auth/delegated.js";
+import { SECURITY_ADMIN_ROLE, TokenValidationUnavailableError, type TokenValidator } from "../auth/tokens.js";
 import type { RevocationStore } from "../response/revocations.js";
-import { RestoreError, restoreAssignment } from "../usecases/restoreAssignment.js";
-import { describeError } from "../errors.js";
-
-/** The app role a caller needs to restore (defined on grantguard's app registration). */
-export const SECURITY_ADMIN_ROLE = "GrantGuard.SecurityAdmin";
+import { restoreAssignment } from "../usecases/restoreAssignment.js";
+import { ConflictError, describeError, NotFoundError } from "../errors.js";
 
 /** An HTTP request as the function sees it, stripped to what restore reads. */
 export interface RestoreHttpRequest {
@@ -19,68 +17,71 @@ export interface RestoreHttpRequest {
 export interface RestoreHttpResponse {
   readonly status: number;
   readonly jsonBody: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Why, for the function's log only: what the caller is told stays generic where detail would help an attacker. */
+  readonly detail?: string;
 }
 
-const clientPrincipalSchema = z.object({
-  auth_typ: z.string().optional(),
-  name_typ: z.string().optional(),
-  role_typ: z.string().optional(),
-  claims: z.array(z.object({ typ: z.string(), val: z.string() })),
-});
+export interface RestoreHttpDependencies {
+  readonly revocations: RevocationStore;
+  /** Null when the Entra ID settings are absent: then nobody can restore over HTTP (fail closed). */
+  readonly tokens: TokenValidator | null;
+  readonly armEndpoint: string;
+  readonly now: () => Date;
+}
 
 const bodySchema = z.object({ reason: z.string().trim().min(10, "say why the assignment comes back (10 characters at least)") });
 
-/** The caller App Service Authentication vouches for: name and app roles. */
-function callerOf(header: string | null): { name: string; roles: string[] } | null {
-  if (!header) return null;
-  let parsed;
-  try {
-    parsed = clientPrincipalSchema.safeParse(JSON.parse(Buffer.from(header, "base64").toString("utf8")));
-  } catch {
-    return null;
-  }
-  if (!parsed.success) return null;
-  const p = parsed.data;
-  const roleType = p.role_typ ?? "roles";
-  const nameType = p.name_typ ?? "name";
-  const claim = (typ: string) => p.claims.find((c) => c.typ === typ)?.val;
-  const name = claim(nameType) ?? claim("preferred_username") ?? claim("http://schemas.microsoft.com/identity/claims/objectidentifier") ?? "unknown";
-  return { name, roles: p.claims.filter((c) => c.typ === roleType || c.typ === "roles").map((c) => c.val) };
-}
-
-/** A credential that presents the caller's own ARM token (from the App Service token store). */
-function callerCredential(token: string): TokenCredential {
-  let expiresOnTimestamp = Date.now() + 5 * 60_000;
-  try {
-    const exp = (JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { exp?: unknown }).exp;
-    if (typeof exp === "number") expiresOnTimestamp = exp * 1000;
-  } catch {
-    // An opaque token: ARM judges it; the expiry guess only matters for caching.
-  }
-  return { getToken: async (): Promise<AccessToken> => ({ token, expiresOnTimestamp }) };
-}
+// RFC 6750: no error code when no credentials were sent; invalid_token when they were and failed.
+const CHALLENGE = 'Bearer realm="grantguard"';
 
 /**
- * POST /api/revocations/{id}/restore, for security admins: recreates a revoked assignment with the
- * caller's own Azure rights, so grantguard's identity never needs to create role assignments.
+ * POST /api/revocations/{id}/restore, for callers holding the app role GrantGuard.SecurityAdmin:
+ * recreates a revoked assignment with the caller's own Azure rights, so grantguard's identity
+ * never needs to create role assignments. Identity comes only from an Entra ID access token
+ * validated here, never from a header; who may restore is decided before anything is looked up,
+ * so a caller without the role cannot tell an existing revocation from an unknown one.
  */
-export async function handleRestoreRequest(request: RestoreHttpRequest, deps: { revocations: RevocationStore; armEndpoint: string; now: () => Date }): Promise<RestoreHttpResponse> {
-  const caller = callerOf(request.headers.get("x-ms-client-principal"));
-  if (!caller) return { status: 401, jsonBody: { error: "sign in: App Service Authentication must front this endpoint" } };
-  if (!caller.roles.includes(SECURITY_ADMIN_ROLE)) return { status: 403, jsonBody: { error: `restoring needs the app role ${SECURITY_ADMIN_ROLE}` } };
-  const token = request.headers.get("x-ms-token-aad-access-token");
-  if (!token) return { status: 403, jsonBody: { error: "restore runs with your own Azure credentials: enable the token store and request the https://management.azure.com/user_impersonation scope at sign-in" } };
+export async function handleRestoreRequest(request: RestoreHttpRequest, deps: RestoreHttpDependencies): Promise<RestoreHttpResponse> {
+  if (!deps.tokens) {
+    return { status: 503, jsonBody: { error: "restoring over HTTP is not configured: set GRANTGUARD_AUTH_TENANT_ID and GRANTGUARD_AUTH_AUDIENCE" }, detail: "no Entra ID settings" };
+  }
+  let check;
+  try {
+    check = await deps.tokens.validate(request.headers.get("authorization"), [SECURITY_ADMIN_ROLE]);
+  } catch (error) {
+    if (!(error instanceof TokenValidationUnavailableError)) throw error;
+    return { status: 503, jsonBody: { error: "cannot check access tokens right now; try again shortly" }, headers: { "retry-after": "30" }, detail: describeError(error) };
+  }
+  if (!check.ok && check.status === 401) {
+    const sent = request.headers.get("authorization") !== null;
+    return {
+      status: 401,
+      jsonBody: { error: sent ? "the access token was not accepted" : "sign in: send an Entra ID access token for grantguard's API as Authorization: Bearer …" },
+      headers: { "www-authenticate": sent ? `${CHALLENGE}, error="invalid_token"` : CHALLENGE },
+      detail: check.reason,
+    };
+  }
+  if (!check.ok) {
+    return { status: 403, jsonBody: { error: `restoring needs the app role ${SECURITY_ADMIN_ROLE}` }, headers: { "www-authenticate": `${CHALLENGE}, error="insufficient_scope"` }, detail: check.reason };
+  }
+  const caller = check.caller;
+
   const body = bodySchema.safeParse(request.body);
   if (!body.success) return { status: 400, jsonBody: { error: body.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") } };
+  const arm = delegatedArmCredential(request.headers.get(ARM_TOKEN_HEADER), caller, Math.floor(deps.now().getTime() / 1000));
+  if (!arm.ok) return { status: arm.status, jsonBody: { error: arm.reason } };
 
-  const writer = new ArmRoleAssignmentWriter(createAuthorizationClient(callerCredential(token), deps.armEndpoint));
+  const writer = new ArmRoleAssignmentWriter(createAuthorizationClient(arm.credential, deps.armEndpoint));
+  // Recorded by the immutable object id as well as the name people read.
+  const requestedBy = caller.upn ? `${caller.upn} (${caller.oid})` : caller.oid;
   try {
-    const result = await restoreAssignment({ revocations: deps.revocations, writer, now: deps.now }, request.id, { reason: body.data.reason, requestedBy: caller.name });
+    const result = await restoreAssignment({ revocations: deps.revocations, writer, now: deps.now }, request.id, { reason: body.data.reason, requestedBy });
     const { findings: _findings, ...revocation } = result.revocation;
-    return { status: 200, jsonBody: { status: result.status, revocation } };
+    return { status: 200, jsonBody: { status: result.status, revocation }, detail: `by ${requestedBy}` };
   } catch (error) {
-    if (error instanceof RestoreError) return { status: error.message.startsWith("no revocation") ? 404 : 409, jsonBody: { error: error.message } };
-    if (error instanceof RoleAssignmentConflictError) return { status: 409, jsonBody: { error: error.message } };
+    if (error instanceof NotFoundError) return { status: 404, jsonBody: { error: error.message } };
+    if (error instanceof ConflictError || error instanceof RoleAssignmentConflictError) return { status: 409, jsonBody: { error: error.message } };
     const status = (error as { statusCode?: unknown }).statusCode;
     if (status === 401 || status === 403) return { status: 403, jsonBody: { error: `Azure refused with your credentials: ${describeError(error)}` } };
     throw error;

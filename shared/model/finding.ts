@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { SEVERITIES } from "../policy/policy.js";
+import { SEVERITIES } from "./severity.js";
 
 export const FINDING_STATUSES = ["open", "exempted", "resolved"] as const;
 export type FindingStatus = (typeof FINDING_STATUSES)[number];

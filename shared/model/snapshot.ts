@@ -26,6 +26,9 @@ export const tenantSnapshotSchema = z.looseObject({
   roleAssignments: z.array(armRoleAssignmentSchema),
   // Absent means "not exported" (PIM facts unknown); an empty array means "no PIM instances".
   roleAssignmentScheduleInstances: z.array(z.looseObject({})).optional(),
+  // PIM's requests (AdminAssign, SelfActivate, …): what tells a PIM-made assignment from a direct
+  // one whose instance is only ARM's mirror. Absent means "not exported" (unknown), as above.
+  roleAssignmentScheduleRequests: z.array(z.looseObject({})).optional(),
   roleEligibilitySchedules: z.array(z.looseObject({})).optional(),
   principals: z.array(graphDirectoryObjectSchema).default([]),
   resources: z.array(z.looseObject({ id: z.string() })).default([]),

@@ -1,7 +1,5 @@
 import { z } from "zod";
-
-export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import { SEVERITIES } from "../model/severity.js";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Severity } from "../policy/policy.js";
+import type { Severity } from "../model/severity.js";
 
 /** The state change an alert announces. */
 export type AlertTransition =

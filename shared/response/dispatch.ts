@@ -89,13 +89,17 @@ export async function queueAlert(deps: DispatchDependencies, alert: Alert): Prom
 
 /** Phase 1: turns findings with a pending state change into outbox rows, then clears their flag; returns the new rows. */
 async function materialize(deps: DispatchDependencies, findings: readonly Finding[]): Promise<Delivery[]> {
-  const rows: Delivery[] = [];
-  for (const finding of findings) {
-    if (!finding.alertPending) continue;
-    rows.push(...(await queueAlert(deps, alertFromFinding(finding, deps.response.mode))));
-    await deps.findings.clearAlertPending(finding);
-  }
-  return rows;
+  // Each finding's rows are queued before its flag is cleared; findings are independent of each other.
+  const rows = await Promise.all(
+    findings
+      .filter((f) => f.alertPending)
+      .map(async (finding) => {
+        const queued = await queueAlert(deps, alertFromFinding(finding, deps.response.mode));
+        await deps.findings.clearAlertPending(finding);
+        return queued;
+      }),
+  );
+  return rows.flat();
 }
 
 const backoffMs = (base: number, attempts: number) => Math.min(3_600_000, base * 2 ** Math.max(0, attempts - 1));

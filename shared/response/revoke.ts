@@ -76,7 +76,7 @@ async function guardRail(deps: RevocationDependencies, assignment: RoleAssignmen
   if (scope) return `the scope is protected (GRANTGUARD_PROTECTED_SCOPES: ${scope})`;
   if (facts.assignment.viaPim === true) return "the assignment was made through PIM: grantguard does not delete behind PIM's back; end it in PIM";
   // Fail closed: what cannot be told apart from a PIM assignment is not deleted.
-  if (facts.assignment.viaPim === null) return "PIM could not be read at this scope, so grantguard cannot tell whether PIM made this assignment; grant it Microsoft.Authorization/roleAssignmentScheduleInstances/read (Reader includes it)";
+  if (facts.assignment.viaPim === null) return "PIM could not be read at this scope, so grantguard cannot tell whether PIM made this assignment; grant it Microsoft.Authorization/roleAssignmentScheduleInstances/read and roleAssignmentScheduleRequests/read (Reader includes both)";
   const restored = (await deps.revocations.list({ assignmentId: assignment.id })).find((r) => r.status === "restored" || r.status === "restoring");
   if (restored) return `a person restored this assignment after grantguard revoked it (${restored.restoredBy}, ${restored.restoredAt ?? restored.restoreRequestedAt}: ${restored.restoreReason}); grantguard does not revoke it again`;
   return null;

@@ -1,5 +1,5 @@
 import type { AlertRoute } from "../config.js";
-import { SEVERITIES } from "../policy/policy.js";
+import { SEVERITIES } from "../model/severity.js";
 import type { Alert } from "./alert.js";
 import type { ChannelKind } from "./channels/types.js";
 

@@ -1,12 +1,12 @@
-import type { RoleAssignments, RoleDefinitions } from "../azure/arm.js";
-import type { Principals } from "../azure/graph.js";
+import type { Principals, RoleAssignments, RoleDefinitions } from "../facts/sources.js";
 import { buildFacts, gatherContext, type Facts } from "../facts/build.js";
 import type { TenantContext } from "../facts/context.js";
+import { lookupPrincipal } from "../facts/principal.js";
 import { reconcileFindings, resolveFindings, type JudgementOrigin } from "../findings/lifecycle.js";
 import type { Exemption } from "../policy/exemptions.js";
 import { carryOutRevocation, failedFindings, finishInterruptedRevocation, planRevocation, revokedFindings, type RevocationDependencies } from "../response/revoke.js";
-import { retryOnConflict, type Revocation } from "../response/revocations.js";
-import { nextState, type EventLedger, type FindingsStore } from "../findings/store.js";
+import type { Revocation } from "../response/revocations.js";
+import { nextState, retryOnConflict, type EventLedger, type FindingsStore } from "../findings/store.js";
 import { deletedRoleDefinition, type RoleAssignment } from "../model/access.js";
 import { parseGrantEvent, type GrantEvent } from "../model/event.js";
 import type { Finding } from "../model/finding.js";
@@ -84,7 +84,8 @@ type Settled = Exclude<JudgeOutcome, { status: "rejected" }>;
 
 /** One judgement of an event against what is stored; undefined when a concurrent one committed first. */
 async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Settled | undefined> {
-  const stored = await deps.findings.read(event.assignmentId);
+  // What is stored is read before (or with) ARM: a delete committed after this read makes the commit below conflict.
+  const [stored, found] = await Promise.all([deps.findings.read(event.assignmentId), event.kind === "write" ? deps.roleAssignments.getById(event.assignmentId) : null]);
   const origin: JudgementOrigin = { eventId: event.eventId, time: event.eventTime, correlationId: event.correlationId, grantedBy: event.grantedBy };
   const commit = (findings: readonly Finding[], deleted = false) => deps.findings.commit(stored, { state: nextState(stored.state, event.eventTime, deleted), findings });
 
@@ -94,7 +95,6 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Se
     return { status: "resolved", eventId: event.eventId, assignmentId: event.assignmentId, resolved, reason: `assignment deleted; ${resolved.length} finding(s) resolved` };
   }
 
-  const found = await deps.roleAssignments.getById(event.assignmentId);
   // A write older than a delete already judged cannot bring the assignment back, unless ARM shows it created after that delete.
   const deletedAt = stored.state?.deletedAt;
   const superseded = found !== null && deletedAt !== null && deletedAt !== undefined && deletedAt >= event.eventTime && !(found.createdOn !== null && found.createdOn > deletedAt);
@@ -114,7 +114,7 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Se
   }
   const assignment = found;
 
-  const [definition, principal] = await Promise.all([deps.roleDefinitions.getById(assignment.roleDefinitionId), deps.principals.getById(assignment.principalId)]);
+  const [definition, principal] = await Promise.all([deps.roleDefinitions.getById(assignment.roleDefinitionId), lookupPrincipal(deps.principals, assignment, { now: deps.now })]);
   const role = definition ?? deletedRoleDefinition(assignment.roleDefinitionId);
   const context = await gatherContext(deps.context, assignment, role, principal);
   const facts = buildFacts({ assignment, role, principal, grantedBy: event.grantedBy, tenantId: event.tenantId, context });

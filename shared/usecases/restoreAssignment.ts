@@ -1,10 +1,10 @@
 import type { RoleAssignmentWriter } from "../response/writer.js";
-import { GrantGuardError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import type { Breaker, Revocation, RevocationStore } from "../response/revocations.js";
 import { ARMED } from "../response/revocations.js";
 
-/** Nothing to restore, or ARM refused. */
-export class RestoreError extends GrantGuardError {}
+/** No revocation has that id. */
+export class RevocationNotFoundError extends NotFoundError {}
 
 /** Who asks, and why: recorded on the revocation. */
 export interface RestoreRequest {
@@ -17,11 +17,11 @@ export interface RestoreRequest {
  * writer it is given (the caller's own credentials). Idempotent: restoring twice changes nothing.
  */
 export async function restoreAssignment(deps: { revocations: RevocationStore; writer: RoleAssignmentWriter; now: () => Date }, id: string, request: RestoreRequest): Promise<{ readonly status: "restored" | "alreadyRestored"; readonly revocation: Revocation }> {
-  if (request.reason.trim().length < 10) throw new RestoreError("say why the assignment comes back (--reason, 10 characters at least): it is recorded");
+  if (request.reason.trim().length < 10) throw new RangeError("say why the assignment comes back (--reason, 10 characters at least): it is recorded");
   const revocation = await deps.revocations.get(id);
-  if (!revocation) throw new RestoreError(`no revocation '${id}' (npx grantguard revocations list shows them)`);
+  if (!revocation) throw new RevocationNotFoundError(`no revocation '${id}' (npx grantguard revocations list shows them)`);
   if (revocation.status === "restored") return { status: "alreadyRestored", revocation };
-  if (revocation.status === "blocked" || revocation.status === "failed") throw new RestoreError(`revocation ${id} was ${revocation.status}: nothing was deleted, so there is nothing to restore`);
+  if (revocation.status === "blocked" || revocation.status === "failed") throw new ConflictError(`revocation ${id} was ${revocation.status}: nothing was deleted, so there is nothing to restore`);
   // The intent is recorded before ARM re-creates the assignment: the write event that re-creation
   // causes finds it and does not revoke the assignment again, even if this process dies now.
   const intent = await deps.revocations.transition(id, ["pending", "deleted", "restoring"], (r) => ({ ...r, status: "restoring", restoreRequestedAt: r.restoreRequestedAt ?? deps.now().toISOString(), restoredBy: request.requestedBy, restoreReason: request.reason.trim() }));
@@ -33,7 +33,7 @@ export async function restoreAssignment(deps: { revocations: RevocationStore; wr
 
 /** Re-arms revocation after the blast-radius cap tripped; records who and why. */
 export async function rearmRevocation(deps: { revocations: RevocationStore; now: () => Date }, request: RestoreRequest): Promise<{ readonly wasTripped: boolean; readonly breaker: Breaker }> {
-  if (request.reason.trim().length < 10) throw new RestoreError("say why revocation is safe again (--reason, 10 characters at least): it is recorded");
+  if (request.reason.trim().length < 10) throw new RangeError("say why revocation is safe again (--reason, 10 characters at least): it is recorded");
   const rearmedAt = deps.now().toISOString();
   return deps.revocations.updateBreaker((current) => {
     // Re-arming starts the cap's window afresh.

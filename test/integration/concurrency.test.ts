@@ -5,6 +5,8 @@ import type { Runtime } from "../../shared/runtime.js";
 import type { Alert } from "../../shared/response/alert.js";
 import { restoreAssignment } from "../../shared/usecases/restoreAssignment.js";
 import { WebhookReceiver } from "../../local/webhookReceiver.js";
+import { DevHost } from "../../local/devhost.js";
+import { LocalEventGrid } from "../../local/eventGrid.js";
 import { fixture, readFixture, startTestAzure, type TestAzure } from "../support/testAzure.js";
 
 // Many instances judge at once and Event Grid neither orders nor deduplicates: these tests run
@@ -167,6 +169,36 @@ describe("concurrent deliveries", () => {
     const deleted = await app!.judgeGrantEvent(await event("delete", GUEST_OWNER.replace("/resourceGroups/", "/resourcegroups/").replace("Microsoft.Authorization", "microsoft.authorization"), "cased-3", "2026-11-22T10:02:00.000Z"));
     expect(deleted.status === "resolved" && deleted.resolved.length).toBe(opened);
     expect((await app!.services.findings.list({ assignmentId: GUEST_OWNER })).every((f) => f.status === "resolved")).toBe(true);
+  });
+});
+
+describe("deliveries through the dev host, in parallel batches, shuffled, with duplicates", () => {
+  it("end with each finding announced once, one backup, and no open finding after the later delete", async () => {
+    const apps = await instances(3, { GRANTGUARD_MODE: "enforce" });
+    let next = 0;
+    // Three instances behind one endpoint: the host runs a batch's events in parallel, each on the next instance.
+    const host = new DevHost(() => undefined, { registrations: [{ name: "judgeGrantEvent", trigger: "eventGrid", handler: async (e) => void (await apps[next++ % apps.length]!.judgeGrantEvent(e)) }] });
+    await host.start();
+    try {
+      const grants = [1, 2, 3, 4].map((i) => azure.local.simulator.grant({ scope: `${RG}/providers/Microsoft.Web/sites/batch${i}`, roleDefinitionId: OWNER, principalId: GUEST, principalType: "User" }, ADA));
+      const writes = await Promise.all(grants.map((g, i) => event("write", g.id, `batch-write-${i}`, `2026-11-22T11:00:0${i}.000Z`)));
+      // Bob's Reader grant is harmless; its write and a later delete arrive shuffled together.
+      const reader = azure.local.simulator.grant({ scope: RG, roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`, principalId: GUEST, principalType: "User" }, ADA);
+      azure.local.simulator.revoke(reader.id, ADA);
+      const readerEvents = [await event("write", reader.id, "reader-write", "2026-11-22T11:00:10.000Z"), await event("delete", reader.id, "reader-delete", "2026-11-22T11:00:11.000Z")];
+      const grid = new LocalEventGrid({ endpoint: host.eventGridUrl("judgeGrantEvent"), retryDelaysMs: [200], maxAttempts: 4 });
+      await grid.deliverConcurrently([...writes, ...readerEvents], { concurrency: 4, duplicates: 2, batchSize: 3, seed: 11 });
+      await grid.settled();
+      await settle(apps);
+      expect(grid.outcomes.every((o) => o.status === "delivered")).toBe(true);
+      const backups = await apps[0]!.services.revocations.list();
+      expect(backups.map((b) => b.assignmentId).sort()).toEqual(grants.map((g) => g.id).sort());
+      expect([...announcements().entries()].filter(([, n]) => n > 1)).toEqual([]);
+      expect(alertsReceived().filter((a) => a.policyId === "demo-revoke-guest-privileged" && a.response.kind === "revoked")).toHaveLength(4);
+      expect((await apps[0]!.services.findings.list()).filter((f) => f.status !== "resolved")).toEqual([]);
+    } finally {
+      await host.stop();
+    }
   });
 });
 

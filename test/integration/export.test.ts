@@ -43,7 +43,9 @@ describe("grantguard snapshot export", () => {
 
     const [exported, original, pack] = await Promise.all([readTenantSnapshot(out), readTenantSnapshot(fixture("tenants/small.json")), loadPolicyPack(fixture("../../policies"))]);
     expect(exported.tenantId).toBe(original.tenantId);
-    expect(exported.roleAssignmentScheduleInstances).toEqual([]);
+    // ARM's mirror instance of every direct assignment, and no PIM request behind any of them.
+    expect(exported.roleAssignmentScheduleInstances).toHaveLength(9);
+    expect(exported.roleAssignmentScheduleRequests).toEqual([]);
     const verdicts = async (snapshot: typeof original) =>
       (await evaluateSnapshot(snapshot, pack, { now: new Date("2026-11-22T00:00:00Z") })).findings.map((f) => `${f.assignmentName} ${f.policyId} ${f.reason}`).sort();
     expect(await verdicts(exported)).toEqual(await verdicts(original));
@@ -64,6 +66,6 @@ describe("grantguard snapshot export", () => {
     azure.local.simulator.faults.add({ route: "arm.roleAssignments.list", status: 403, count: 1 });
     const refused = await grantguardBin(["snapshot", "export", "--scope", SUB]);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/grantguard: Azure: .*HTTP 403/);
+    expect(refused.stderr).toMatch(/^grantguard: Azure refused: your identity lacks .*HTTP 403 from Azure Resource Manager/);
   });
 });

@@ -96,9 +96,9 @@ describe("judgeGrantEvent against the local Azure", () => {
 
   it("fails the invocation when Graph keeps answering 503, and writes nothing", async () => {
     const runtime = await azure.runtime();
-    azure.local.simulator.faults.add({ route: "graph.directoryObjects.get", status: 503 });
+    azure.local.simulator.faults.add({ route: "graph.directoryObjects.getByIds", status: 503 });
     await expect(runtime.judgeGrantEvent(await readFixture("events/guest-owner-write.json"))).rejects.toMatchObject({ statusCode: 503 });
-    expect(azure.local.simulator.requests.filter((r) => r.route === "graph.directoryObjects.get").length).toBeGreaterThan(1);
+    expect(azure.local.simulator.requests.filter((r) => r.route === "graph.directoryObjects.getByIds").length).toBeGreaterThan(1);
     expect(await runtime.services.findings.list()).toEqual([]);
     expect(await runtime.services.ledger.list()).toEqual([]);
   }, 30_000);

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { exec, spawn } from "node:child_process";
 import { writeFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +33,8 @@ describe("npm start --once --json", () => {
     expect(output.findings.length).toBe(new Set(output.findings.map((f) => f.policyId)).size);
     expect(output.rejectedEvents).toEqual([expect.objectContaining({ eventId: "broken", reason: expect.stringContaining("not a valid Event Grid event") })]);
     expect(result.stderr).toContain("JUDGED");
+    // The dev host imports the functions as data: no "test mode" registration noise.
+    expect(result.stdout + result.stderr).not.toMatch(/test mode|Skipping call to register/);
   }, 60_000);
 
   it("in enforce mode reports the revocation with its backup and the alerts with their delivery status", async () => {
@@ -60,4 +62,33 @@ describe("npm start --once --json", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("must hold a JSON array");
   });
+
+  it("stays up with the keyed Event Grid URL it prints, and the curl example it prints is answered 202", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "grantguard-start-"));
+    await writeFile(join(dir, "events.json"), "[]");
+    const child = spawn(process.execPath, ["--import", "tsx", "local/main.ts", "--tenant", fixture("tenants/small.json"), "--events", join(dir, "events.json")], { env: process.env });
+    try {
+      let stdout = "";
+      const curl = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (d: Buffer) => {
+          stdout += d.toString();
+          const line = stdout.split("\n").find((l) => l.trim().startsWith("curl "));
+          if (line && stdout.includes("Press Ctrl-C")) resolve(line.trim());
+        });
+        child.on("exit", () => reject(new Error(`exited early: ${stdout}`)));
+      });
+      expect(curl).toMatch(/\/runtime\/webhooks\/EventGrid\?functionName=judgeGrantEvent&code=[^&' ]+'$/);
+      const status = await new Promise<string>((resolve, reject) => exec(`${curl} -o /dev/null -w '%{http_code}'`, (error, out) => (error ? reject(error) : resolve(out))));
+      expect(status).toBe("202");
+      const keyless = curl.replace(/&code=[^']*/, "");
+      const refused = await new Promise<string>((resolve, reject) => exec(`${keyless} -o /dev/null -w '%{http_code}'`, (error, out) => (error ? reject(error) : resolve(out))));
+      expect(refused).toBe("401");
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGINT");
+        await exited;
+      }
+    }
+  }, 60_000);
 });

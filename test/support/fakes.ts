@@ -1,5 +1,4 @@
-import type { RoleAssignments, RoleDefinitions } from "../../shared/azure/arm.js";
-import type { Principals } from "../../shared/azure/graph.js";
+import type { Principals, RoleAssignments, RoleDefinitions } from "../../shared/facts/sources.js";
 import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions } from "../../shared/findings/store.js";
 import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../../shared/model/access.js";
 import type { EventRecord, Finding } from "../../shared/model/finding.js";

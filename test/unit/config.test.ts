@@ -39,4 +39,19 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...base, GRANTGUARD_ALERT_ROUTES: "not json" })).toThrow(/GRANTGUARD_ALERT_ROUTES: must be a JSON array of routes/);
     expect(() => loadConfig({ ...base, GRANTGUARD_MODE: "yolo" })).toThrow(/GRANTGUARD_MODE/);
   });
+
+  it("reads the Entra ID settings of the HTTP API, and refuses half of them or ids that are not GUIDs", () => {
+    const base = { GRANTGUARD_TABLE_ENDPOINT: "https://acct.table.core.windows.net" };
+    expect(loadConfig(base).auth).toBeNull();
+    const tenant = "3F1C9A52-6B7E-4D21-9C84-2A5E7B9D0F13";
+    expect(loadConfig({ ...base, GRANTGUARD_AUTH_TENANT_ID: tenant, GRANTGUARD_AUTH_AUDIENCE: "9b2f6c1e-4a7d-4e58-8c3b-1d0e5f7a2b64, 00000003-0000-0000-c000-000000000000" }).auth).toEqual({
+      tenantId: tenant.toLowerCase(),
+      audiences: ["9b2f6c1e-4a7d-4e58-8c3b-1d0e5f7a2b64", "00000003-0000-0000-c000-000000000000"],
+      authority: "https://login.microsoftonline.com",
+    });
+    expect(() => loadConfig({ ...base, GRANTGUARD_AUTH_TENANT_ID: tenant })).toThrow(/GRANTGUARD_AUTH_AUDIENCE: is required/);
+    expect(() => loadConfig({ ...base, GRANTGUARD_AUTH_AUDIENCE: "9b2f6c1e-4a7d-4e58-8c3b-1d0e5f7a2b64" })).toThrow(/GRANTGUARD_AUTH_TENANT_ID: is required/);
+    expect(() => loadConfig({ ...base, GRANTGUARD_AUTH_TENANT_ID: "contoso.onmicrosoft.com", GRANTGUARD_AUTH_AUDIENCE: "api://grantguard" })).toThrow(/GRANTGUARD_AUTH_TENANT_ID: must be the tenant id.*GRANTGUARD_AUTH_AUDIENCE/);
+    expect(() => loadConfig({ ...base, GRANTGUARD_AUTH_TENANT_ID: tenant, GRANTGUARD_AUTH_AUDIENCE: "9b2f6c1e-4a7d-4e58-8c3b-1d0e5f7a2b64", GRANTGUARD_AUTH_AUTHORITY: "http://login.microsoftonline.com" })).toThrow(/GRANTGUARD_AUTH_AUTHORITY: must be an https/);
+  });
 });

@@ -1,6 +1,6 @@
-import { BUILT_IN_POLICIES_DIR } from "../../paths.js";
+import { BUILT_IN_POLICIES_DIR } from "../../config.js";
 import { loadPolicyPack, type PolicyPack } from "../../policy/load.js";
-import { SEVERITIES } from "../../policy/policy.js";
+import { SEVERITIES } from "../../model/severity.js";
 import { parse, stringOption } from "../args.js";
 import { UsageError } from "../errors.js";
 import { json, table } from "../format.js";

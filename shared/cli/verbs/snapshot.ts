@@ -42,7 +42,7 @@ export const snapshot: Verb = {
       import("../azure.js"),
       import("../../azure/arm.js"),
       import("../../azure/graph.js"),
-      import("../../usecases/exportSnapshot.js"),
+      import("../../azure/exportSnapshot.js"),
     ]);
     context.azure.push(
       { name: "Azure Resource Manager", endpoint: endpoints.data.GRANTGUARD_ARM_ENDPOINT, needs: "Reader (Microsoft.Authorization/roleAssignments/read and roleDefinitions/read) on the scopes you export" },

@@ -1,4 +1,4 @@
-import { BUILT_IN_POLICIES_DIR } from "../../paths.js";
+import { BUILT_IN_POLICIES_DIR } from "../../config.js";
 import { loadPolicyPack } from "../../policy/load.js";
 import { runPolicyTests } from "../../policy/testing.js";
 import { parse } from "../args.js";

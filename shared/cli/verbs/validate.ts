@@ -1,4 +1,4 @@
-import { BUILT_IN_POLICIES_DIR } from "../../paths.js";
+import { BUILT_IN_POLICIES_DIR } from "../../config.js";
 import { loadExemptions } from "../../policy/exemptions.js";
 import { loadPolicyDir } from "../../policy/load.js";
 import { parse } from "../args.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Alert, AlertTransition, ResponseTaken } from "../alert.js";
-import type { Severity } from "../../policy/policy.js";
+import type { Severity } from "../../model/severity.js";
 import { IDEMPOTENCY_KEY_HEADER } from "./types.js";
 
 /** Digests list at most this many alerts; the rest are counted ("and N more"). */

@@ -1,5 +1,5 @@
 import type { Alert } from "../alert.js";
-import type { Severity } from "../../policy/policy.js";
+import type { Severity } from "../../model/severity.js";
 import type { ChannelMessage } from "./types.js";
 import {
   bySeverity,

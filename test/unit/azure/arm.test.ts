@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CachedRoleDefinitions, type RoleDefinitions } from "../../../shared/azure/arm.js";
+import { CachedRoleDefinitions } from "../../../shared/azure/arm.js";
+import type { RoleDefinitions } from "../../../shared/facts/sources.js";
 import type { RoleDefinition } from "../../../shared/model/access.js";
 
 const owner: RoleDefinition = { id: "/providers/Microsoft.Authorization/roleDefinitions/8e3af657", name: "8e3af657", roleName: "Owner", roleType: "BuiltInRole", description: null, permissions: [], assignableScopes: [] };

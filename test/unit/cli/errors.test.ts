@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { TokenTimeoutError } from "../../../shared/azure/credential.js";
 import { signInFailure } from "../../../shared/cli/azure.js";
 import { failureOf, NoCredentialError, RelaunchNeeded, SignInError, UsageError, type AzureService } from "../../../shared/cli/errors.js";
-import { ConcurrentChangeError, ConfigError, GrantGuardError, PolicyLoadError, PolicyValidationError, SnapshotError, StoreCorruptError } from "../../../shared/errors.js";
+import { ConcurrentChangeError, ConfigError, ConflictError, GrantGuardError, PolicyLoadError, PolicyValidationError, SnapshotError, StoreCorruptError } from "../../../shared/errors.js";
 import { RoleAssignmentWriteRefusedError } from "../../../shared/response/writer.js";
-import { RestoreError } from "../../../shared/usecases/restoreAssignment.js";
+import { RevocationNotFoundError } from "../../../shared/usecases/restoreAssignment.js";
 
 const ARM = "https://management.azure.com";
 const SERVICES: AzureService[] = [
@@ -48,7 +48,8 @@ describe("failureOf", () => {
     expect(failureOf(new StoreCorruptError("revocations/x: not a revocation")).code).toBe(3);
     expect(failureOf(new ConcurrentChangeError("the breaker kept changing")).code).toBe(3);
     expect(failureOf(new SnapshotError("t.json is not JSON")).code).toBe(2);
-    expect(failureOf(new RestoreError("no revocation 'x'")).code).toBe(2);
+    expect(failureOf(new RevocationNotFoundError("no revocation 'x'")).code).toBe(2);
+    expect(failureOf(new ConflictError("revocation x was blocked: nothing was deleted, so there is nothing to restore")).code).toBe(2);
     expect(failureOf(new GrantGuardError("cannot read the policy directory nope")).code).toBe(2);
     const broken = [new PolicyValidationError("a.yaml", 3, "p-1", "condition: No such key: x"), new PolicyValidationError("b.yaml", 1, undefined, "YAML: bad")];
     expect(failureOf(new PolicyLoadError(broken))).toEqual({ code: 2, lines: ["a.yaml:3 [p-1]: condition: No such key: x", "b.yaml:1: YAML: bad"], usage: false });
@@ -61,6 +62,8 @@ describe("failureOf", () => {
     const failure = failureOf(new TypeError("Cannot read properties of undefined (reading 'x')"));
     expect(failure.code).toBe(70);
     expect(failure.lines).toEqual(["grantguard: unexpected failure: TypeError: Cannot read properties of undefined (reading 'x') (run again with --verbose to see where; this is a defect, please report it)"]);
+    // What crashed --json at 500,000 assignments is a defect too, not bad usage.
+    expect(failureOf(new RangeError("Invalid string length")).code).toBe(70);
   });
 });
 

@@ -54,6 +54,19 @@ describe("buildFacts", () => {
     });
   });
 
+  it("takes a guest from userType, not from the UPN: an external member with an #EXT# UPN is external but no guest", () => {
+    const a = assignment("a0000001-0000-4000-8000-000000000001");
+    const member = { ...principal(a.principalId)!, userType: "Member" } as NonNullable<ReturnType<typeof principal>>;
+    const facts = buildFacts({ assignment: a, role: role(OWNER), principal: member, grantedBy: null, tenantId: TENANT, context: NO_CONTEXT });
+    expect(facts.principal).toMatchObject({ kind: "user", guest: false, external: true });
+  });
+
+  it("describes a ForeignGroup as an external group-like principal that exists, without a directory object", () => {
+    const a = { ...assignment("a0000009-0000-4000-8000-000000000009"), principalType: "ForeignGroup" };
+    const facts = buildFacts({ assignment: a, role: role(OWNER), principal: null, grantedBy: null, tenantId: TENANT, context: NO_CONTEXT });
+    expect(facts.principal).toMatchObject({ kind: "foreignGroup", exists: true, external: true, guest: false, disabled: false, displayName: null });
+  });
+
   it("marks a service principal owned by another tenant as external and notes its password credentials", () => {
     const a = assignment("a0000005-0000-4000-8000-000000000005");
     const sp = principal(a.principalId)!;

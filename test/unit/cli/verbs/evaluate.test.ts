@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { run } from "../../../../shared/cli/main.js";
 import { findingSchema, type Finding } from "../../../../shared/model/finding.js";
-import { SEVERITIES } from "../../../../shared/policy/policy.js";
+import { SEVERITIES } from "../../../../shared/model/severity.js";
 import { captureIo, grantguard } from "../../../support/cli.js";
 import { repeatedSmallTenant } from "../../../support/tenants.js";
 import { fixture } from "../../../support/testAzure.js";

@@ -1,5 +1,5 @@
-import type { AuthorizationManagementClient, RoleAssignment as SdkAssignment, RoleDefinition as SdkDefinition, RoleAssignmentScheduleInstance } from "@azure/arm-authorization";
-import type { Principals } from "../azure/graph.js";
+import type { AuthorizationManagementClient, RoleAssignment as SdkAssignment, RoleDefinition as SdkDefinition, RoleAssignmentScheduleInstance, RoleAssignmentScheduleRequest } from "@azure/arm-authorization";
+import type { Principals } from "../facts/sources.js";
 import { parseScope } from "../facts/scope.js";
 import { parseTenantSnapshot, type TenantSnapshot } from "../model/snapshot.js";
 
@@ -16,7 +16,7 @@ export interface ExportSummary {
   readonly principals: number;
   /** Principals that assignments name but Graph does not know (deleted identities). */
   readonly missingPrincipals: number;
-  /** False when PIM could not be read at some scope (the snapshot then says nothing about PIM). */
+  /** False when PIM (its instances or its requests) could not be read at some scope (the snapshot then says nothing about PIM). */
   readonly pimIncluded: boolean;
 }
 
@@ -71,8 +71,37 @@ function instanceToArm(i: RoleAssignmentScheduleInstance) {
       status: i.status,
       startDateTime: iso(i.startDateTime),
       endDateTime: iso(i.endDateTime),
+      linkedRoleEligibilityScheduleId: i.linkedRoleEligibilityScheduleId ?? null,
+      linkedRoleEligibilityScheduleInstanceId: i.linkedRoleEligibilityScheduleInstanceId ?? null,
       assignmentType: i.assignmentType,
       memberType: i.memberType,
+      condition: i.condition ?? null,
+      conditionVersion: i.conditionVersion ?? null,
+      createdOn: iso(i.createdOn),
+    },
+  };
+}
+
+function requestToArm(r: RoleAssignmentScheduleRequest) {
+  return {
+    id: r.id,
+    name: r.name,
+    type: "Microsoft.Authorization/roleAssignmentScheduleRequests",
+    properties: {
+      scope: r.scope,
+      roleDefinitionId: r.roleDefinitionId,
+      principalId: r.principalId,
+      principalType: r.principalType,
+      requestType: r.requestType,
+      status: r.status,
+      targetRoleAssignmentScheduleId: r.targetRoleAssignmentScheduleId ?? null,
+      targetRoleAssignmentScheduleInstanceId: r.targetRoleAssignmentScheduleInstanceId ?? null,
+      linkedRoleEligibilityScheduleId: r.linkedRoleEligibilityScheduleId ?? null,
+      justification: r.justification ?? null,
+      condition: r.condition ?? null,
+      conditionVersion: r.conditionVersion ?? null,
+      createdOn: iso(r.createdOn),
+      requestorId: r.requestorId ?? null,
     },
   };
 }
@@ -85,12 +114,16 @@ export async function exportSnapshot(deps: ExportSnapshotDependencies, scopes: r
   const assignments = new Map<string, SdkAssignment>();
   const definitions = new Map<string, SdkDefinition>();
   const instances = new Map<string, RoleAssignmentScheduleInstance>();
+  const requests = new Map<string, RoleAssignmentScheduleRequest>();
   let pimIncluded = true;
   for (const scope of scopes) {
     for await (const a of deps.authorization.roleAssignments.listForScope(scope)) if (a.id) assignments.set(a.id.toLowerCase(), a);
     for await (const d of deps.authorization.roleDefinitions.list(scope)) if (d.name) definitions.set(d.name.toLowerCase(), d);
+    // Both or neither: without the requests, a direct assignment's mirror instance cannot be told
+    // from a permanent assignment made in PIM.
     try {
       for await (const i of deps.authorization.roleAssignmentScheduleInstances.listForScope(scope)) if (i.id) instances.set(i.id.toLowerCase(), i);
+      for await (const r of deps.authorization.roleAssignmentScheduleRequests.listForScope(scope)) if (r.id) requests.set(r.id.toLowerCase(), r);
     } catch (error) {
       const status = (error as { statusCode?: unknown }).statusCode;
       if (status !== 403 && status !== 400) throw error;
@@ -120,7 +153,7 @@ export async function exportSnapshot(deps: ExportSnapshotDependencies, scopes: r
       subscriptions: [...subscriptions].map((id) => ({ id: `/subscriptions/${id}`, subscriptionId: id })),
       roleDefinitions: [...definitions.values()].map(definitionToArm),
       roleAssignments: [...assignments.values()].map(assignmentToArm),
-      ...(pimIncluded ? { roleAssignmentScheduleInstances: [...instances.values()].map(instanceToArm) } : {}),
+      ...(pimIncluded ? { roleAssignmentScheduleInstances: [...instances.values()].map(instanceToArm), roleAssignmentScheduleRequests: [...requests.values()].map(requestToArm) } : {}),
       principals,
     },
     "exported snapshot",

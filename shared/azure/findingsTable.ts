@@ -2,10 +2,10 @@ import { odata, RestError, type TableClient, type TableEntity, type TransactionA
 import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from "../model/finding.js";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { assignmentKey, findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId, STATE_ROW_PREFIX, stateRowKey } from "./keys.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions } from "./store.js";
-import { GrantGuardError, StoreCorruptError } from "../errors.js";
-import { ensureTable } from "../azure/tables.js";
+import { assignmentKey, findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId, STATE_ROW_PREFIX, stateRowKey } from "../findings/keys.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions } from "../findings/store.js";
+import { StoreCorruptError } from "../errors.js";
+import { ensureTable } from "./tables.js";
 
 const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition.
 
@@ -151,9 +151,10 @@ export class TableEventLedger implements EventLedger {
     this.#ensure = ensureTable(client);
   }
 
+  /** Records one event's outcome; whatever the event held, the row fits Table Storage's limits. */
   async record(entry: EventRecord): Promise<void> {
     await this.#ensure();
-    await this.client.upsertEntity(toEntity(ledgerPartition(entry.receivedAt), sanitizeKey(entry.eventId), entry, EVENT_JSON), "Replace");
+    await this.client.upsertEntity(toEntity(ledgerPartition(entry.receivedAt), sanitizeKey(entry.eventId), storableRecord(entry), EVENT_JSON), "Replace");
   }
 
   async list(options: { readonly outcome?: EventRecord["outcome"] } = {}): Promise<EventRecord[]> {
@@ -162,9 +163,53 @@ export class TableEventLedger implements EventLedger {
     const records: EventRecord[] = [];
     for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: filter ? { filter } : {} })) {
       const parsed = eventRecordSchema.safeParse(fromEntity(entity, EVENT_FIELDS, EVENT_JSON));
-      if (!parsed.success) throw new GrantGuardError(`event record ${entity.partitionKey}/${entity.rowKey} is malformed: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success) throw new StoreCorruptError(`event record ${entity.partitionKey}/${entity.rowKey} is malformed: ${parsed.error.issues[0]?.message}`);
       records.push(parsed.data);
     }
     return records.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
   }
+}
+
+// Table Storage: a string property holds at most 64 KiB (32 Ki UTF-16 code units) and an entity at
+// most 1 MiB; the ten ledger fields at 32,000 characters each stay well inside both.
+const MAX_PROPERTY_CHARS = 32_000;
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+// Text a Table Storage string property accepts: lone surrogates and control characters replaced, long text cut with a marker.
+function storable(text: string, max = MAX_PROPERTY_CHARS): string {
+  const marker = `… [truncated from ${text.length} characters]`;
+  const cut = text.length > max ? text.slice(0, max - marker.length) + marker : text;
+  return cut.replace(UNSTORABLE, "\ufffd");
+}
+
+// A JSON list property that fits: its items as long as they fit, then a last item saying how many were left out.
+function storableList<T>(items: readonly T[], leftOut: (count: number) => T): T[] {
+  const kept: T[] = [];
+  let length = 2;
+  for (const [i, item] of items.entries()) {
+    length += JSON.stringify(item).length + 1;
+    if (length > MAX_PROPERTY_CHARS - 200) return [...kept, leftOut(items.length - i)];
+    kept.push(item);
+  }
+  return kept;
+}
+
+function storableRecord(entry: EventRecord): EventRecord {
+  const text = (value: string | null) => (value === null ? null : storable(value));
+  return {
+    eventId: storable(entry.eventId),
+    receivedAt: entry.receivedAt,
+    eventType: text(entry.eventType),
+    eventTime: text(entry.eventTime),
+    outcome: entry.outcome,
+    reason: storable(entry.reason),
+    assignmentId: text(entry.assignmentId),
+    findingIds: storableList(entry.findingIds.map((id) => storable(id, 1_000)), (count) => `… ${count} more`),
+    evaluationErrors: storableList(
+      entry.evaluationErrors.map((e) => ({ policyId: storable(e.policyId, 1_000), message: storable(e.message, 2_000) })),
+      (count) => ({ policyId: "…", message: `${count} more evaluation errors` }),
+    ),
+    correlationId: text(entry.correlationId),
+  };
 }
