@@ -2,7 +2,8 @@ import { AggregateAuthenticationError, AuthenticationError, CredentialUnavailabl
 import { z } from "zod";
 import { createOperatorServices, type OperatorServices } from "../azure/compose.js";
 import { TokenTimeoutError, withTokenTimeout } from "../azure/credential.js";
-import { NoCredentialError, RelaunchNeeded, SignInError, UsageError } from "./errors.js";
+import { ConfigError } from "../errors.js";
+import { NoCredentialError, RelaunchNeeded, SignInError } from "./errors.js";
 import { displayPath, readLiveLocalAzure, type LocalAzureFile } from "./local.js";
 import type { VerbContext } from "./verb.js";
 
@@ -124,9 +125,9 @@ export async function connectOperator(context: VerbContext, needs: OperatorNeeds
   let raw: Record<string, string | undefined>;
   if (env.GRANTGUARD_TABLE_ENDPOINT === undefined) {
     const local = await readLiveLocalAzure(env);
-    if (!local) throw new UsageError("set GRANTGUARD_TABLE_ENDPOINT (the Table Storage where grantguard keeps its state), or start the local Azure with npm start");
+    if (!local) throw new ConfigError("set GRANTGUARD_TABLE_ENDPOINT (the Table Storage where grantguard keeps its state), or start the local Azure with npm start");
     if (env.NODE_EXTRA_CA_CERTS !== local.caBundle) throw new RelaunchNeeded("this process does not trust the local Azure's certificate", { NODE_EXTRA_CA_CERTS: local.caBundle });
-    context.io.err(`grantguard: using the local Azure of npm start (pid ${local.pid}, ${displayPath(local.file)}), signed in as ${local.operator.userId}`);
+    context.io.err(`grantguard: using the local Azure of npm start (pid ${local.pid}, ${displayPath(local.file)}) as ${local.operator.userId}`);
     credential = localOperatorCredential(local);
     raw = { ...local.settings };
   } else {
@@ -134,7 +135,7 @@ export async function connectOperator(context: VerbContext, needs: OperatorNeeds
     raw = env;
   }
   const parsed = settingsSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`invalid settings: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+  if (!parsed.success) throw new ConfigError(`invalid settings: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
   const settings = parsed.data;
   context.azure.push({ name: "Table Storage", endpoint: settings.GRANTGUARD_TABLE_ENDPOINT, needs: needs.tables });
   if (needs.arm) context.azure.push({ name: "Azure Resource Manager", endpoint: settings.GRANTGUARD_ARM_ENDPOINT, needs: needs.arm });

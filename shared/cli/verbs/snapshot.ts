@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { z } from "zod";
+import { ConfigError } from "../../errors.js";
 import { parse, stringOption } from "../args.js";
 import { UsageError } from "../errors.js";
 import { EXIT } from "../io.js";
@@ -35,7 +36,7 @@ export const snapshot: Verb = {
     const scopes = Array.isArray(values.scope) ? values.scope.filter((s): s is string => typeof s === "string") : [];
     if (scopes.length === 0 || scopes.some((s) => !s.startsWith("/"))) throw new UsageError("snapshot export needs at least one --scope starting with /");
     const endpoints = endpointsSchema.safeParse(process.env);
-    if (!endpoints.success) throw new UsageError(`bad endpoint setting: ${endpoints.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!endpoints.success) throw new ConfigError(`invalid settings: ${endpoints.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
     const out = stringOption(values.out);
 
     const [{ operatorCredential, tenantOf }, { createAuthorizationClient }, { createGraphClient, GraphPrincipals }, { exportSnapshot }] = await Promise.all([
