@@ -9,6 +9,7 @@ import { LocalEventGrid, type DeliveryOutcome } from "./eventGrid.js";
 import { startLocalAzure } from "./localAzure.js";
 import { playStory } from "./story.js";
 import { shareWithCommandLine } from "./commandLine.js";
+import { runSummary } from "./summary.js";
 import { loadTrustedLocalTls } from "./tls.js";
 import { WebhookReceiver } from "./webhookReceiver.js";
 import { randomBytes } from "node:crypto";
@@ -158,8 +159,9 @@ async function main(): Promise<number> {
     await grid.settled();
     // Deliver what the outbox holds (the digest included) before reporting.
     await runtime.dispatchAlerts();
-    await runtime.sendDigest();
+    const digest = await runtime.sendDigest();
     if (receiver) say(`\nalerts received by the local webhook receiver: ${receiver.uniqueDeliveries().length} (every signature verified: ${receiver.received.every((x) => x.verified !== false)})`);
+    say(runSummary(await runtime.services.findings.list(), await runtime.services.deliveries.list(), digest));
 
     if (args.json) {
       const findings = await runtime.services.findings.list();

@@ -52,9 +52,11 @@ afterAll(async () => {
 });
 
 describe("the response verbs against a running npm start", () => {
-  it("npm start says how to reach its local Azure from the command line, and as whom", () => {
+  it("npm start says how to reach its local Azure from the command line, and as whom, and ends its run with one summary line", () => {
     expect(startOutput).toContain(`grantguard: while this runs, the command line reaches this local Azure as mia@contoso.com (settings in ${join(dir, "local.json")}):`);
     expect(startOutput).toContain("npx grantguard revocations list");
+    // The guest's Owner grant was revoked, so its findings are resolved; the low ones went out in the digest.
+    expect(startOutput).toMatch(/^summary: 0 open finding\(s\) \(0 critical, 0 high, 0 medium, 0 low\), 0 exempted, \d+ resolved; \d+ alert\(s\) sent \(\d+ of them in 1 digest message\), 0 failed, 0 waiting$/m);
   });
 
   it("list the revocation, restore it as the tenant's security admin, and refuse once npm start has stopped", async () => {
