@@ -37,17 +37,13 @@ async function tenantFile(copies: number): Promise<string> {
 }
 
 describe("grantguard evaluate", () => {
-  it("prints each finding with what matched, on which values, and what it would do; exit 1 on open findings", async () => {
+  it("prints each finding with what matched, on which values, and what it would do, most severe first, then by policy and scope, and a summary line; exit 1 on open findings", async () => {
     const { code, out } = await grantguard("evaluate", "--tenant", SMALL);
     expect(code).toBe(1);
     expect(out).toContain("HIGH     guest-privileged-role — Guest account with a privileged role");
     expect(out).toContain("Gil Guest (Fabrikam) [User bbbbbbbb-0000-4000-8000-000000000002] holds Owner at resourceGroup");
     expect(out).toContain("why: principal.guest = true, role.privileged = true");
     expect(out).toContain("would: alert");
-  });
-
-  it("lists findings most severe first, then by policy and scope, and ends with one summary line by severity", async () => {
-    const { out } = await grantguard("evaluate", "--tenant", SMALL);
     const lines = out.trimEnd().split("\n");
     const heads = lines.filter((l) => /^(CRITICAL|HIGH|MEDIUM|LOW) /.test(l)).map((l) => ({ severity: l.split(" ")[0]!.toLowerCase(), policyId: l.split(/\s+/)[1]! }));
     const scopes = lines.filter((l) => / holds .* at \S+ \//.test(l)).map((l) => / at \S+ (\/\S*?)(,|$)/.exec(l)![1]!);
