@@ -31,6 +31,7 @@ export interface Io {
 /** A writable stream as much of one as the process Io needs (process.stdout, process.stderr). */
 interface Stream {
   write(chunk: string): boolean;
+  on(event: "error", listener: () => void): unknown;
   once(event: "drain" | "error", listener: () => void): unknown;
   removeListener(event: "drain" | "error", listener: () => void): unknown;
   readonly isTTY?: boolean;
@@ -40,6 +41,12 @@ interface Stream {
 /** The Io of this process: stdout and stderr, honouring backpressure on stdout. */
 export function processIo(stdout: Stream = process.stdout, stderr: Stream = process.stderr): Io {
   let statusShown = false;
+  // A reader that went away (`| head`) closes stdout: the run goes on to its real exit code, its
+  // output dropped, rather than stopping with exit 0 or an EPIPE stack trace.
+  let closed = false;
+  stdout.on("error", () => {
+    closed = true;
+  });
   const clearStatus = () => {
     if (statusShown) stderr.write("\r\x1b[2K");
     statusShown = false;
@@ -47,7 +54,7 @@ export function processIo(stdout: Stream = process.stdout, stderr: Stream = proc
   return {
     out: (text) => {
       clearStatus();
-      stdout.write(`${text}\n`);
+      if (!closed) stdout.write(`${text}\n`);
     },
     err: (text) => {
       clearStatus();
@@ -55,8 +62,8 @@ export function processIo(stdout: Stream = process.stdout, stderr: Stream = proc
     },
     write: (chunk) =>
       new Promise<void>((resolve) => {
-        if (stdout.write(chunk)) return resolve();
-        // Wait for the reader to catch up; a reader that went away (`| head`) ends the wait too.
+        if (closed || stdout.write(chunk)) return resolve();
+        // Wait for the reader to catch up; a reader that went away ends the wait too.
         const done = () => {
           stdout.removeListener("drain", done);
           stdout.removeListener("error", done);

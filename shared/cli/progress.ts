@@ -3,8 +3,8 @@ import type { Io } from "./io.js";
 
 /** A progress bar on the terminal's status line. */
 export interface Progress {
-  /** Reports how far the work is; drawn at most ten times a second. */
-  update(done: number, total: number, note?: string): void;
+  /** Reports how far the work is; drawn at most ten times a second (`note` is asked only then). */
+  update(done: number, total: number, note?: () => string): void;
   /** Clears the bar. */
   finish(): void;
 }
@@ -37,7 +37,7 @@ export function progressBar(io: Io, label: string, now: () => number = Date.now)
       const at = now();
       if (at - drawn < REDRAW_MS && done < total) return;
       drawn = at;
-      io.status(renderProgress(label, done, total, at - started, io.terminal.columns, note));
+      io.status(renderProgress(label, done, total, at - started, io.terminal.columns, note?.()));
     },
     finish() {
       io.status("");

@@ -130,7 +130,7 @@ export const evaluate: Verb = {
           if (errors <= MAX_ERRORS_SHOWN) io.err(`evaluation error: ${e.policyId} on ${e.assignmentId}: ${e.message}`);
         },
         progress(done, total) {
-          progress?.update(done, total, `${count(tally.openTotal + tally.exempted)} findings`);
+          progress?.update(done, total, () => `${count(tally.openTotal + tally.exempted)} findings`);
         },
       });
       progress?.finish();
