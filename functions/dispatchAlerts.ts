@@ -1,5 +1,5 @@
 import type { InvocationContext, Timer } from "@azure/functions";
-import { getRuntime } from "../shared/runtime.js";
+import { runtime as getRuntime } from "./runtime.js";
 
 /** Every minute: turns pending finding changes into alerts and delivers what is due (retries included). */
 export async function dispatchAlertsHandler(_timer: Timer | unknown, context: InvocationContext): Promise<void> {

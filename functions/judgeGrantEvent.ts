@@ -1,5 +1,5 @@
 import type { EventGridEvent, InvocationContext } from "@azure/functions";
-import { getRuntime } from "../shared/runtime.js";
+import { runtime as getRuntime } from "./runtime.js";
 import { describeOutcome } from "../shared/usecases/describe.js";
 
 /**

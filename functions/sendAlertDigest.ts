@@ -1,5 +1,5 @@
 import type { InvocationContext, Timer } from "@azure/functions";
-import { getRuntime } from "../shared/runtime.js";
+import { runtime as getRuntime } from "./runtime.js";
 
 /** Every hour: sends the low-severity alerts collected for the digest, one message per channel. */
 export async function sendAlertDigestHandler(_timer: Timer | unknown, context: InvocationContext): Promise<void> {

@@ -56,11 +56,12 @@ export class ArmTenantContext implements TenantContext {
 
   async scopeSummary(scope: string): Promise<ScopeSummary> {
     const target = normScope(scope);
+    const instancesRead = this.#instancesAt(scope); // read beside the assignments, not after them
     const atScope: { roleDefinitionId: string; principalId: string; scope: string }[] = [];
     for await (const a of this.client.roleAssignments.listForScope(scope, { filter: "atScope()" })) {
       if (a.scope && a.roleDefinitionId && a.principalId && normScope(a.scope) === target) atScope.push({ roleDefinitionId: a.roleDefinitionId, principalId: a.principalId, scope: a.scope });
     }
-    const instances = await this.#instancesAt(scope);
+    const instances = await instancesRead;
     const roles = await Promise.all([...new Set(atScope.map((a) => a.roleDefinitionId))].map(async (id) => [roleDefinitionGuid(id), await this.roleDefinitions.getById(id)] as const));
     const privileged = new Map(roles.map(([guid, role]) => [guid, role !== null && privilegeOf(role).privileged]));
     const owners = atScope.filter((a) => roleDefinitionGuid(a.roleDefinitionId) === OWNER_ROLE_GUID);
@@ -75,11 +76,12 @@ export class ArmTenantContext implements TenantContext {
   }
 
   async pimStatus(assignment: RoleAssignment): Promise<PimStatus> {
-    const instances = await this.#instancesAt(assignment.scope);
+    // Instances and requests are read together (one round trip); the instance alone may settle it
+    // (unreadable PIM, an activation, an end date), and then the requests are not consulted.
+    const [instances, requests] = await Promise.all([this.#instancesAt(assignment.scope), this.#requestsFor(assignment)]);
     const fromInstances = pimStatusOf(assignment, instances, null);
-    // The instance alone settles it (unreadable PIM, an activation, an end date): no request read.
     if (instances === null || fromInstances.viaPim === true) return fromInstances;
-    return pimStatusOf(assignment, instances, await this.#requestsFor(assignment));
+    return pimStatusOf(assignment, instances, requests);
   }
 
   async duplicateRoleNames(role: RoleDefinition, scope: string): Promise<readonly string[]> {

@@ -3,7 +3,7 @@ import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import { assignmentKey, findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId, STATE_ROW_PREFIX, stateRowKey } from "../findings/keys.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions } from "../findings/store.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, PendingAlert } from "../findings/store.js";
 import { StoreCorruptError } from "../errors.js";
 import { ensureTable } from "./tables.js";
 
@@ -120,22 +120,27 @@ export class TableFindingsStore implements FindingsStore {
     }
   }
 
-  async clearAlertPending(finding: Finding): Promise<boolean> {
+  async pendingAlert(finding: Pick<Finding, "id" | "scope">): Promise<PendingAlert | null> {
     await this.#ensure();
-    const partitionKey = findingsPartition(finding.scope);
-    let current;
+    let entity;
     try {
-      current = await this.client.getEntity<Record<string, unknown>>(partitionKey, finding.id);
+      entity = await this.client.getEntity<Record<string, unknown>>(findingsPartition(finding.scope), finding.id);
     } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) return false;
+      if (error instanceof RestError && error.statusCode === 404) return null;
       throw error;
     }
-    if (current.alertTransition !== finding.alertTransition || current.alertAt !== finding.alertAt || current.alertPending !== true) return false;
+    const stored = this.#parse(entity);
+    // The service's own Timestamp says when the entity was last written.
+    return stored.alertPending ? { finding: stored, version: entity.etag, writtenAt: new Date(entity.timestamp ?? Date.now()) } : null;
+  }
+
+  async clearAlertPending(pending: PendingAlert): Promise<boolean> {
+    await this.#ensure();
     try {
-      await this.client.updateEntity({ partitionKey, rowKey: finding.id, alertPending: false }, "Merge", { etag: current.etag });
+      await this.client.updateEntity({ partitionKey: findingsPartition(pending.finding.scope), rowKey: pending.finding.id, alertPending: false }, "Merge", { etag: pending.version });
       return true;
     } catch (error) {
-      if (error instanceof RestError && error.statusCode === 412) return false; // changed meanwhile: stays pending
+      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) return false; // changed meanwhile: stays pending
       throw error;
     }
   }

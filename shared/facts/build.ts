@@ -41,12 +41,13 @@ export interface ContextFacts {
 }
 
 /** Asks the tenant context every question the facts need, in parallel. */
-export async function gatherContext(context: TenantContext, assignment: RoleAssignment, role: RoleDefinition, principal: Principal | null): Promise<ContextFacts> {
+export async function gatherContext(context: TenantContext, assignment: RoleAssignment, role: RoleDefinition | Promise<RoleDefinition>, principal: Principal | null | Promise<Principal | null>): Promise<ContextFacts> {
+  // Role and principal may still be on their way: what needs only the assignment does not wait for them.
   const [scopeSummary, pim, duplicateRoleNames, workloads] = await Promise.all([
     context.scopeSummary(assignment.scope),
     context.pimStatus(assignment),
-    context.duplicateRoleNames(role, assignment.scope),
-    context.workloads(principal),
+    role instanceof Promise ? role.then((r) => context.duplicateRoleNames(r, assignment.scope)) : context.duplicateRoleNames(role, assignment.scope),
+    principal instanceof Promise ? principal.then((p) => context.workloads(p)) : context.workloads(principal),
   ]);
   return { scopeSummary, pim, duplicateRoleNames, workloads };
 }

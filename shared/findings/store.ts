@@ -47,10 +47,19 @@ export interface FindingsStore {
    */
   commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[] }): Promise<boolean>;
   /**
-   * Marks the finding's state change as handed to the alert outbox, only if the stored finding
-   * still announces that same change (a newer change stays pending). False when it changed.
+   * The finding as stored now, when it still has a state change to announce: what the outbox
+   * sends is always what is stored, never a copy a concurrent judgement has since replaced.
    */
-  clearAlertPending(finding: Finding): Promise<boolean>;
+  pendingAlert(finding: Pick<Finding, "id" | "scope">): Promise<PendingAlert | null>;
+  /** Marks the change as handed to the outbox, only if the finding is still at the version read (a newer change stays pending). */
+  clearAlertPending(pending: PendingAlert): Promise<boolean>;
+}
+
+/** A stored finding with a state change to announce, the version it was read at, and when it was written. */
+export interface PendingAlert {
+  readonly finding: Finding;
+  readonly version: string;
+  readonly writtenAt: Date;
 }
 
 /** The ledger of delivered events and what grantguard did with each. */

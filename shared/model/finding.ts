@@ -65,7 +65,8 @@ export const eventRecordSchema = z.object({
   receivedAt: z.string(),
   eventType: z.string().nullable(),
   eventTime: z.string().nullable(),
-  outcome: z.enum(["judged", "assignmentGone", "resolved", "rejected"]),
+  /** failed: not judged yet (an Azure failure); the delivery is retried and a later outcome replaces this. */
+  outcome: z.enum(["judged", "assignmentGone", "resolved", "rejected", "failed"]),
   reason: z.string(),
   assignmentId: z.string().nullable(),
   findingIds: z.array(z.string()),

@@ -1,5 +1,5 @@
 import type { ResponseConfig } from "../config.js";
-import type { FindingsStore } from "../findings/store.js";
+import type { FindingsStore, PendingAlert } from "../findings/store.js";
 import type { Finding } from "../model/finding.js";
 import { alertId, portalUrl, type Alert, type ResponseTaken } from "./alert.js";
 import { formatMessage } from "./channels/index.js";
@@ -94,12 +94,25 @@ async function materialize(deps: DispatchDependencies, findings: readonly Findin
     findings
       .filter((f) => f.alertPending)
       .map(async (finding) => {
-        const queued = await queueAlert(deps, alertFromFinding(finding, deps.response.mode));
-        await deps.findings.clearAlertPending(finding);
+        // What is announced is what is stored now, never a copy a concurrent judgement has replaced.
+        const pending = await deps.findings.pendingAlert(finding);
+        if (!pending || heldForRevocation(pending, deps.now())) return [];
+        const queued = await queueAlert(deps, alertFromFinding(pending.finding, deps.response.mode));
+        await deps.findings.clearAlertPending(pending);
         return queued;
       }),
   );
   return rows.flat();
+}
+
+/** How long an announcement waits for a revocation in progress to end, before it is sent as it stands. */
+export const REVOCATION_ANNOUNCEMENT_HOLD_MS = 5 * 60_000;
+
+// A finding stored as "revoking" is announced with the revocation's outcome, which the revoking
+// instance writes a moment later; only if that never comes (the instance died and the event is
+// not redelivered) is it announced as in progress.
+function heldForRevocation(pending: PendingAlert, now: Date): boolean {
+  return pending.finding.responseKind === "revoking" && now.getTime() - pending.writtenAt.getTime() < REVOCATION_ANNOUNCEMENT_HOLD_MS;
 }
 
 const backoffMs = (base: number, attempts: number) => Math.min(3_600_000, base * 2 ** Math.max(0, attempts - 1));

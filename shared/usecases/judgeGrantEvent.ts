@@ -9,9 +9,10 @@ import type { Revocation } from "../response/revocations.js";
 import { nextState, retryOnConflict, type EventLedger, type FindingsStore } from "../findings/store.js";
 import { deletedRoleDefinition, type RoleAssignment } from "../model/access.js";
 import { parseGrantEvent, type GrantEvent } from "../model/event.js";
-import type { Finding } from "../model/finding.js";
+import type { EventRecord, Finding } from "../model/finding.js";
 import { evaluatePolicies, type PolicyEvaluationError } from "../policy/evaluate.js";
 import type { Policy } from "../policy/policy.js";
+import { describeError } from "../errors.js";
 
 /** What judging one event needs: the adapters, the loaded policies and a clock. */
 export interface JudgeDependencies {
@@ -63,36 +64,51 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
   // Many instances judge at once and Event Grid does not order events: each judgement reads what
   // is stored about the assignment, then commits conditionally. A concurrent judgement that
   // committed first makes this one read and judge again, so a state change is written once.
-  const outcome = await retryOnConflict(`the findings of ${event.assignmentId}`, () => judgeOnce(event, deps));
+  const base = { eventId: event.eventId, receivedAt, eventType: event.eventType, eventTime: event.eventTime, assignmentId: event.assignmentId, correlationId: event.correlationId };
+  // The ledger row is written beside the commit that settles the event (one round trip, not
+  // two); a try that loses a race is rewritten by the next one.
+  const record = (outcome: Settled) => deps.ledger.record({ ...base, ...ledgerEntry(outcome, deps.policies.length) });
+  try {
+    return await retryOnConflict(`the findings of ${event.assignmentId}`, () => judgeOnce(event, deps, record));
+  } catch (error) {
+    // The delivery fails and Event Grid redelivers it; until then the ledger says why. Recording
+    // is best effort here: the error that matters is the one rethrown.
+    await deps.ledger.record({ ...base, outcome: "failed", reason: `not judged yet, the delivery is retried: ${describeError(error)}`, findingIds: [], evaluationErrors: [] }).catch(() => undefined);
+    throw error;
+  }
+}
+
+function ledgerEntry(outcome: Settled, policies: number): Pick<EventRecord, "outcome" | "reason" | "findingIds" | "evaluationErrors"> {
   const response = outcome.status === "judged" && outcome.revocation ? `; revocation ${outcome.revocation.id}: ${outcome.revocation.status}${outcome.revocation.detail ? ` (${outcome.revocation.detail})` : ""}` : "";
-  await deps.ledger.record({
-    eventId: event.eventId,
-    receivedAt,
-    eventType: event.eventType,
-    eventTime: event.eventTime,
-    assignmentId: event.assignmentId,
-    correlationId: event.correlationId,
+  return {
     outcome: outcome.status,
-    reason: outcome.status === "judged" ? `${outcome.matched} of ${deps.policies.length} policies matched${response}` : outcome.reason,
+    reason: outcome.status === "judged" ? `${outcome.matched} of ${policies} policies matched${response}` : outcome.reason,
     findingIds: (outcome.status === "judged" ? outcome.open : outcome.resolved).map((f) => f.id),
     evaluationErrors: outcome.status === "judged" ? [...outcome.evaluationErrors] : [],
-  });
-  return outcome;
+  };
+}
+
+/** Runs the commit and the ledger write together; both settle before either's failure is thrown. */
+async function together(commit: Promise<boolean>, record: Promise<void>): Promise<boolean> {
+  const [committed, recorded] = await Promise.allSettled([commit, record]);
+  if (committed.status === "rejected") throw committed.reason;
+  if (recorded.status === "rejected") throw recorded.reason;
+  return committed.value;
 }
 
 type Settled = Exclude<JudgeOutcome, { status: "rejected" }>;
 
 /** One judgement of an event against what is stored; undefined when a concurrent one committed first. */
-async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Settled | undefined> {
+async function judgeOnce(event: GrantEvent, deps: JudgeDependencies, record: (outcome: Settled) => Promise<void>): Promise<Settled | undefined> {
   // What is stored is read before (or with) ARM: a delete committed after this read makes the commit below conflict.
   const [stored, found] = await Promise.all([deps.findings.read(event.assignmentId), event.kind === "write" ? deps.roleAssignments.getById(event.assignmentId) : null]);
   const origin: JudgementOrigin = { eventId: event.eventId, time: event.eventTime, correlationId: event.correlationId, grantedBy: event.grantedBy };
   const commit = (findings: readonly Finding[], deleted = false) => deps.findings.commit(stored, { state: nextState(stored.state, event.eventTime, deleted), findings });
+  const settle = async <T extends Settled>(outcome: T, findings: readonly Finding[], deleted = false) => ((await together(commit(findings, deleted), record(outcome))) ? outcome : undefined);
 
   if (event.kind === "delete") {
     const resolved = resolveFindings(stored.findings, origin, "the role assignment was deleted");
-    if (!(await commit(resolved, true))) return undefined;
-    return { status: "resolved", eventId: event.eventId, assignmentId: event.assignmentId, resolved, reason: `assignment deleted; ${resolved.length} finding(s) resolved` };
+    return settle({ status: "resolved", eventId: event.eventId, assignmentId: event.assignmentId, resolved, reason: `assignment deleted; ${resolved.length} finding(s) resolved` }, resolved, true);
   }
 
   // A write older than a delete already judged cannot bring the assignment back, unless ARM shows it created after that delete.
@@ -104,38 +120,39 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies): Promise<Se
     const finishedIds = new Set(finished?.map((f) => f.id));
     const why = superseded ? "a later delete of the assignment was already judged" : "the role assignment no longer exists";
     const resolved = [...(finished ?? []), ...resolveFindings(stored.findings.filter((f) => !finishedIds.has(f.id)), origin, why)];
-    if (!(await commit(resolved))) return undefined;
     const reason = finished
       ? "ARM answered 404: grantguard's own revocation had deleted it; its findings are now recorded as revoked"
       : superseded
         ? `superseded: the assignment was deleted at ${deletedAt}, after this write`
         : "ARM answered 404: the assignment was already gone when the event was judged";
-    return { status: "assignmentGone", eventId: event.eventId, assignmentId: event.assignmentId, resolved, reason };
+    return settle({ status: "assignmentGone", eventId: event.eventId, assignmentId: event.assignmentId, resolved, reason }, resolved);
   }
   const assignment = found;
 
-  const [definition, principal] = await Promise.all([deps.roleDefinitions.getById(assignment.roleDefinitionId), lookupPrincipal(deps.principals, assignment, { now: deps.now })]);
-  const role = definition ?? deletedRoleDefinition(assignment.roleDefinitionId);
-  const context = await gatherContext(deps.context, assignment, role, principal);
+  // One round trip: the role, the principal and the tenant-wide facts are read together.
+  const rolePromise = deps.roleDefinitions.getById(assignment.roleDefinitionId).then((d) => d ?? deletedRoleDefinition(assignment.roleDefinitionId));
+  const principalPromise = lookupPrincipal(deps.principals, assignment, { now: deps.now });
+  const [role, principal, context] = await Promise.all([rolePromise, principalPromise, gatherContext(deps.context, assignment, rolePromise, principalPromise)]);
   const facts = buildFacts({ assignment, role, principal, grantedBy: event.grantedBy, tenantId: event.tenantId, context });
   const evaluation = evaluatePolicies(deps.policies, facts);
   const { matched, resolved } = reconcileFindings(stored.findings, evaluation.matches, { assignment, facts, origin, exemptions: deps.exemptions, now: deps.now() });
 
   // The findings are stored before anything is deleted: whatever ARM answers, nothing is lost.
   const plan = await planRevocation(deps.revocation, { assignment, facts, findings: matched, eventId: event.eventId });
-  if (!(await commit([...plan.findings, ...resolved]))) return undefined;
   const judged = { status: "judged" as const, eventId: event.eventId, assignment, facts, resolved, evaluationErrors: evaluation.errors, matched: evaluation.matches.length };
-  if (!plan.revocation) return { ...judged, open: plan.findings, revocation: null };
+  if (!plan.revocation) return settle({ ...judged, open: plan.findings, revocation: null }, [...plan.findings, ...resolved]);
+  if (!(await commit([...plan.findings, ...resolved]))) return undefined;
 
   const result = await carryOutRevocation(deps.revocation, plan.revocation);
   const at = event.eventTime;
   // Record the outcome on the findings as they are stored now (a concurrent delivery may have moved them).
-  const open = await retryOnConflict(`the findings of ${event.assignmentId}`, async () => {
+  return retryOnConflict(`the findings of ${event.assignmentId}`, async () => {
     const now = await deps.findings.read(event.assignmentId);
     const updated = result.status === "deleted" ? revokedFindings(now.findings, result.revocation.id, at) : failedFindings(now.findings, result.revocation.id, result.detail, deps.now().toISOString());
-    return (await deps.findings.commit(now, { state: nextState(now.state, event.eventTime, false), findings: updated })) ? mergeById(plan.findings, updated) : undefined;
+    // The outcome shows what is stored: a concurrent delivery may have recorded the revocation first.
+    const outcome = { ...judged, open: mergeById(mergeById(plan.findings, now.findings), updated), revocation: result.revocation };
+    return (await together(deps.findings.commit(now, { state: nextState(now.state, event.eventTime, false), findings: updated }), record(outcome))) ? outcome : undefined;
   });
-  return { ...judged, open, revocation: result.revocation };
 }
 
 function mergeById(base: readonly Finding[], updates: readonly Finding[]): Finding[] {

@@ -94,13 +94,13 @@ describe("judgeGrantEvent against the local Azure", () => {
     expect(gets).toEqual([429, 200]);
   });
 
-  it("fails the invocation when Graph keeps answering 503, and writes nothing", async () => {
+  it("fails the invocation when Graph keeps answering 503, writes no finding, and the ledger says the delivery is retried", async () => {
     const runtime = await azure.runtime();
     azure.local.simulator.faults.add({ route: "graph.directoryObjects.getByIds", status: 503 });
     await expect(runtime.judgeGrantEvent(await readFixture("events/guest-owner-write.json"))).rejects.toMatchObject({ statusCode: 503 });
     expect(azure.local.simulator.requests.filter((r) => r.route === "graph.directoryObjects.getByIds").length).toBeGreaterThan(1);
     expect(await runtime.services.findings.list()).toEqual([]);
-    expect(await runtime.services.ledger.list()).toEqual([]);
+    expect(await runtime.services.ledger.list()).toEqual([expect.objectContaining({ outcome: "failed", reason: expect.stringContaining("HTTP 503") })]);
   }, 30_000);
 
   it("reads each role definition from ARM once while it is cached", async () => {

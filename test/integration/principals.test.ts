@@ -108,7 +108,7 @@ describe("a principal Graph has not replicated yet", () => {
     expect(outcome.open.map((f) => f.policyId)).not.toContain("deleted-principal");
   });
 
-  it("fails the invocation for a brand-new assignment so Event Grid redelivers it, recording nothing, and the redelivery judges it", async () => {
+  it("fails the invocation for a brand-new assignment so Event Grid redelivers it, writing no finding, and the redelivery judges it", async () => {
     const simulator = azure.local.simulator;
     const sp = identity();
     simulator.addPrincipal(sp, { ms: 60_000 });
@@ -117,7 +117,7 @@ describe("a principal Graph has not replicated yet", () => {
     const runtime = await azure.runtime();
     await expect(runtime.judgeGrantEvent(event)).rejects.toBeInstanceOf(PrincipalNotReplicatedError);
     expect(await runtime.services.findings.list()).toEqual([]);
-    expect(await runtime.services.ledger.list()).toEqual([]);
+    expect(await runtime.services.ledger.list()).toEqual([expect.objectContaining({ outcome: "failed", reason: expect.stringContaining("does not know principal") })]);
 
     simulator.addPrincipal(sp); // replicated
     const redelivered = await runtime.judgeGrantEvent(event);

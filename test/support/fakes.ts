@@ -1,5 +1,5 @@
 import type { Principals, RoleAssignments, RoleDefinitions } from "../../shared/facts/sources.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions } from "../../shared/findings/store.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, PendingAlert } from "../../shared/findings/store.js";
 import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../../shared/model/access.js";
 import type { EventRecord, Finding } from "../../shared/model/finding.js";
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
@@ -41,6 +41,8 @@ export class InMemoryFindingsStore implements FindingsStore {
   readonly findings = new Map<string, Finding>();
   readonly states = new Map<string, AssignmentState>();
   readonly #versions = new Map<string, number>();
+  /** When each finding was last written (a test may move it back to age an announcement). */
+  readonly writtenAt = new Map<string, Date>();
   writes = 0;
 
   async list(options: ListFindingsOptions = {}): Promise<Finding[]> {
@@ -71,15 +73,21 @@ export class InMemoryFindingsStore implements FindingsStore {
     for (const f of change.findings) {
       this.writes += 1;
       this.findings.set(f.id, structuredClone(f));
+      this.writtenAt.set(f.id, new Date());
     }
     return true;
   }
 
-  async clearAlertPending(finding: Finding): Promise<boolean> {
-    const current = this.findings.get(finding.id);
-    if (!current || !current.alertPending || current.alertTransition !== finding.alertTransition || current.alertAt !== finding.alertAt) return false;
-    this.findings.set(finding.id, { ...current, alertPending: false });
-    this.#versions.set(finding.id, (this.#versions.get(finding.id) ?? 0) + 1);
+  async pendingAlert(finding: Pick<Finding, "id" | "scope">): Promise<PendingAlert | null> {
+    const stored = this.findings.get(finding.id);
+    return stored?.alertPending ? { finding: structuredClone(stored), version: String(this.#versions.get(finding.id) ?? 0), writtenAt: this.writtenAt.get(finding.id) ?? new Date() } : null;
+  }
+
+  async clearAlertPending(pending: PendingAlert): Promise<boolean> {
+    const current = this.findings.get(pending.finding.id);
+    if (!current || String(this.#versions.get(pending.finding.id) ?? 0) !== pending.version) return false;
+    this.findings.set(pending.finding.id, { ...current, alertPending: false });
+    this.#versions.set(pending.finding.id, (this.#versions.get(pending.finding.id) ?? 0) + 1);
     return true;
   }
 }

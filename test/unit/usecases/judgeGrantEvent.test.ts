@@ -78,11 +78,15 @@ describe("judgeGrantEvent", () => {
     expect(findings.writes).toBe(0);
   });
 
-  it("fails, writing nothing, when an adapter fails (so the platform redelivers)", async () => {
+  it("fails, writing no finding, when an adapter fails (so the platform redelivers), and the ledger says why until then", async () => {
     deps = { ...deps, principals: { getById: () => Promise.reject(Object.assign(new Error("throttled"), { statusCode: 429 })), listByIds: async () => [] } };
     await expect(judgeGrantEvent(await eventFor(UAA_ASSIGNMENT, "e", "2026-11-21T08:00:00Z"), deps)).rejects.toThrow("throttled");
     expect(findings.writes).toBe(0);
-    expect(ledger.records).toEqual([]);
+    expect(ledger.records).toEqual([expect.objectContaining({ eventId: "e", outcome: "failed", reason: expect.stringContaining("throttled") })]);
+    // The redelivery that succeeds replaces it.
+    deps = { ...deps, principals: tenant.directory };
+    await judgeGrantEvent(await eventFor(UAA_ASSIGNMENT, "e", "2026-11-21T08:00:00Z"), deps);
+    expect(ledger.records).toEqual([expect.objectContaining({ eventId: "e", outcome: "judged" })]);
   });
 
   it("does not let a stale read of ARM reopen an assignment whose later delete was already judged", async () => {
