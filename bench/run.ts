@@ -25,6 +25,7 @@ import { scaleTenant } from "./synthetic.js";
 import { evaluateSnapshot } from "../shared/usecases/evaluateSnapshot.js";
 import { judgeGrantEvent } from "../shared/usecases/judgeGrantEvent.js";
 import { LatencyProxy } from "../local/latencyProxy.js";
+import { benchCommandLine } from "./commandLine.js";
 
 const DEMO = fileURLToPath(new URL("../local/demo/tenant.json", import.meta.url));
 const ASSIGNMENTS = Number(process.env.BENCH_ASSIGNMENTS ?? 100_000);
@@ -371,5 +372,6 @@ const sections: Record<string, () => Promise<void>> = {
   grantPath: () => benchGrantPath(snapshot),
   roundTrips: () => benchRoundTrips(snapshot),
   response: () => benchResponse(snapshot),
+  commandLine: () => benchCommandLine(snapshot),
 };
 for (const [name, section] of Object.entries(sections)) if (!only || only.includes(name)) await section();

@@ -4,13 +4,18 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "./errors.js";
 
-// The built-in pack ships beside package.json, whether this file runs from shared/ or dist/shared/.
-function packageRoot(): string {
+/**
+ * The directory holding package.json, whether this file runs from shared/ or dist/shared/: what
+ * ships beside the code (the built-in pack) is found from here, in a build as in the sources.
+ */
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
 }
-const defaultPoliciesDir = join(packageRoot(), "policies");
+
+/** The built-in policy pack. */
+export const BUILT_IN_POLICIES_DIR = join(packageRoot(), "policies");
 
 const httpsUrl = z.url({ protocol: /^https$/, message: "must be an https:// URL" }).transform((u) => u.replace(/\/+$/, ""));
 // Webhook URLs carry their own secrets: https, except a receiver on this machine's loopback.
@@ -56,7 +61,7 @@ const settingsSchema = z.object({
   GRANTGUARD_TABLE_ENDPOINT: httpsUrl,
   GRANTGUARD_FINDINGS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("findings"),
   GRANTGUARD_EVENTS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("grantEvents"),
-  GRANTGUARD_POLICIES_DIR: z.string().min(1).default(defaultPoliciesDir),
+  GRANTGUARD_POLICIES_DIR: z.string().min(1).default(BUILT_IN_POLICIES_DIR),
   GRANTGUARD_ROLE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3_600),
   GRANTGUARD_TOKEN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   AZURE_CLIENT_ID: z.uuid().optional(),

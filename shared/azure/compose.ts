@@ -48,3 +48,28 @@ export function createAzureServices(config: Config, credential: TokenCredential)
     revocations: new TableRevocationStore(table(config.response.revocationsTable)),
   };
 }
+
+/** Where an operator's command line reaches grantguard's state and ARM. */
+export interface OperatorSettings {
+  readonly armEndpoint: string;
+  readonly tableEndpoint: string;
+  readonly revocationsTable: string;
+  readonly alertsTable: string;
+}
+
+/** What the command line's response verbs use: grantguard's stores and ARM writes, with the operator's own credential. */
+export interface OperatorServices {
+  readonly revocations: RevocationStore;
+  readonly deliveries: AlertDeliveries;
+  readonly writer: RoleAssignmentWriter;
+}
+
+/** The command line's composition root: the same adapters as the function app, built from the operator's credential. */
+export function createOperatorServices(settings: OperatorSettings, credential: TokenCredential): OperatorServices {
+  const table = (name: string) => new TableClient(settings.tableEndpoint, name, credential);
+  return {
+    revocations: new TableRevocationStore(table(settings.revocationsTable)),
+    deliveries: new TableAlertDeliveries(table(settings.alertsTable)),
+    writer: new ArmRoleAssignmentWriter(createAuthorizationClient(credential, settings.armEndpoint)),
+  };
+}
