@@ -1,5 +1,6 @@
 import { TableClient } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/identity";
+import type { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { Config } from "../config.js";
 import { ArmRoleAssignments, ArmRoleAssignmentWriter, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient } from "./arm.js";
 import type { Principals, RoleAssignments, RoleDefinitions } from "../facts/sources.js";
@@ -49,6 +50,16 @@ export function createAzureServices(config: Config, credential: TokenCredential)
   };
 }
 
+/** Role-assignment writes with someone else's credential (a caller restoring over HTTP). */
+export function createRoleAssignmentWriter(armEndpoint: string, credential: TokenCredential): RoleAssignmentWriter {
+  return new ArmRoleAssignmentWriter(createAuthorizationClient(credential, armEndpoint));
+}
+
+/** What a snapshot export reads: ARM's authorization API and Graph's directory, with the operator's credential. */
+export function createExportSources(endpoints: { readonly armEndpoint: string; readonly graphEndpoint: string }, credential: TokenCredential): { readonly authorization: AuthorizationManagementClient; readonly principals: Principals } {
+  return { authorization: createAuthorizationClient(credential, endpoints.armEndpoint), principals: new GraphPrincipals(createGraphClient(credential, endpoints.graphEndpoint)) };
+}
+
 /** Where an operator's command line reaches grantguard's state and ARM. */
 export interface OperatorSettings {
   readonly armEndpoint: string;
@@ -70,6 +81,6 @@ export function createOperatorServices(settings: OperatorSettings, credential: T
   return {
     revocations: new TableRevocationStore(table(settings.revocationsTable)),
     deliveries: new TableAlertDeliveries(table(settings.alertsTable)),
-    writer: new ArmRoleAssignmentWriter(createAuthorizationClient(credential, settings.armEndpoint)),
+    writer: createRoleAssignmentWriter(settings.armEndpoint, credential),
   };
 }

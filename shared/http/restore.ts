@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ArmRoleAssignmentWriter, createAuthorizationClient } from "../azure/arm.js";
-import { RoleAssignmentConflictError } from "../response/writer.js";
+import type { TokenCredential } from "@azure/identity";
+import { RoleAssignmentConflictError, type RoleAssignmentWriter } from "../response/writer.js";
 import { ARM_TOKEN_HEADER, delegatedArmCredential } from "../auth/delegated.js";
 import { SECURITY_ADMIN_ROLE, TokenValidationUnavailableError, type TokenValidator } from "../auth/tokens.js";
 import type { RevocationStore } from "../response/revocations.js";
@@ -26,7 +26,8 @@ export interface RestoreHttpDependencies {
   readonly revocations: RevocationStore;
   /** Null when the Entra ID settings are absent: then nobody can restore over HTTP (fail closed). */
   readonly tokens: TokenValidator | null;
-  readonly armEndpoint: string;
+  /** ARM writes with a credential of the caller's, built by the composition root. */
+  readonly writerFor: (credential: TokenCredential) => RoleAssignmentWriter;
   readonly now: () => Date;
 }
 
@@ -72,7 +73,7 @@ export async function handleRestoreRequest(request: RestoreHttpRequest, deps: Re
   const arm = delegatedArmCredential(request.headers.get(ARM_TOKEN_HEADER), caller, Math.floor(deps.now().getTime() / 1000));
   if (!arm.ok) return { status: arm.status, jsonBody: { error: arm.reason } };
 
-  const writer = new ArmRoleAssignmentWriter(createAuthorizationClient(arm.credential, deps.armEndpoint));
+  const writer = deps.writerFor(arm.credential);
   // Recorded by the immutable object id as well as the name people read.
   const requestedBy = caller.upn ? `${caller.upn} (${caller.oid})` : caller.oid;
   try {

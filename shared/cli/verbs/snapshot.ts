@@ -39,12 +39,7 @@ export const snapshot: Verb = {
     if (!endpoints.success) throw new ConfigError(`invalid settings: ${endpoints.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
     const out = stringOption(values.out);
 
-    const [{ operatorCredential, tenantOf }, { createAuthorizationClient }, { createGraphClient, GraphPrincipals }, { exportSnapshot }] = await Promise.all([
-      import("../azure.js"),
-      import("../../azure/arm.js"),
-      import("../../azure/graph.js"),
-      import("../../azure/exportSnapshot.js"),
-    ]);
+    const [{ operatorCredential, tenantOf }, { createExportSources }, { exportSnapshot }] = await Promise.all([import("../azure.js"), import("../../azure/compose.js"), import("../../azure/exportSnapshot.js")]);
     context.azure.push(
       { name: "Azure Resource Manager", endpoint: endpoints.data.GRANTGUARD_ARM_ENDPOINT, needs: "Reader (Microsoft.Authorization/roleAssignments/read and roleDefinitions/read) on the scopes you export" },
       { name: "Microsoft Graph", endpoint: endpoints.data.GRANTGUARD_GRAPH_ENDPOINT, needs: "Directory.Read.All (or User.Read.All, Group.Read.All and Application.Read.All) in Microsoft Graph" },
@@ -53,7 +48,7 @@ export const snapshot: Verb = {
     const tenantId = stringOption(values["tenant-id"]) ?? (await tenantOf(credential));
     if (!tenantId) throw new UsageError("cannot tell the tenant id from the token: pass --tenant-id");
     const { snapshot: exported, summary } = await exportSnapshot(
-      { authorization: createAuthorizationClient(credential, endpoints.data.GRANTGUARD_ARM_ENDPOINT), principals: new GraphPrincipals(createGraphClient(credential, endpoints.data.GRANTGUARD_GRAPH_ENDPOINT)), tenantId },
+      { ...createExportSources({ armEndpoint: endpoints.data.GRANTGUARD_ARM_ENDPOINT, graphEndpoint: endpoints.data.GRANTGUARD_GRAPH_ENDPOINT }, credential), tenantId },
       scopes,
     );
     const text = `${JSON.stringify(exported, null, 2)}\n`;
