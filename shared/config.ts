@@ -59,6 +59,9 @@ const settingsSchema = z.object({
   GRANTGUARD_ARM_ENDPOINT: httpsUrl.default("https://management.azure.com"),
   GRANTGUARD_GRAPH_ENDPOINT: httpsUrl.default("https://graph.microsoft.com"),
   GRANTGUARD_TABLE_ENDPOINT: httpsUrl,
+  GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID: z.guid({ message: "must be the Log Analytics workspace id (a GUID)" }).optional(),
+  // The query client's endpoint includes the API version.
+  GRANTGUARD_LOG_ANALYTICS_ENDPOINT: httpsUrl.default("https://api.loganalytics.io/v1"),
   GRANTGUARD_FINDINGS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("findings"),
   GRANTGUARD_EVENTS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("grantEvents"),
   GRANTGUARD_POLICIES_DIR: z.string().min(1).default(BUILT_IN_POLICIES_DIR),
@@ -92,6 +95,8 @@ export interface Config {
   readonly armEndpoint: string;
   readonly graphEndpoint: string;
   readonly tableEndpoint: string;
+  /** The Log Analytics workspace the sweep reads sign-ins and activity from; null when none is set (log facts stay unknown). */
+  readonly logAnalytics: LogAnalyticsConfig | null;
   readonly findingsTable: string;
   readonly eventsTable: string;
   readonly policiesDir: string;
@@ -102,6 +107,13 @@ export interface Config {
   readonly response: ResponseConfig;
   /** Who may call grantguard's HTTP API: null when the Entra ID settings are absent (the API then refuses every call). */
   readonly auth: AuthConfig | null;
+}
+
+/** Where the sweep's KQL runs. */
+export interface LogAnalyticsConfig {
+  readonly workspaceId: string;
+  /** https://api.loganalytics.io/v1, another cloud's, or the local simulator's (with /v1). */
+  readonly endpoint: string;
 }
 
 /** The Entra ID tenant and API registration whose access tokens grantguard's HTTP API accepts. */
@@ -152,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     armEndpoint: s.GRANTGUARD_ARM_ENDPOINT,
     graphEndpoint: s.GRANTGUARD_GRAPH_ENDPOINT,
     tableEndpoint: s.GRANTGUARD_TABLE_ENDPOINT,
+    logAnalytics: s.GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID ? { workspaceId: s.GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID.toLowerCase(), endpoint: s.GRANTGUARD_LOG_ANALYTICS_ENDPOINT } : null,
     findingsTable: s.GRANTGUARD_FINDINGS_TABLE,
     eventsTable: s.GRANTGUARD_EVENTS_TABLE,
     policiesDir: s.GRANTGUARD_POLICIES_DIR,

@@ -13,6 +13,7 @@ import { FaultSwitch } from "./faults.js";
 import { GraphService } from "./graph.js";
 import { armError, HttpError, readBody, REQUEST_BASE, send, UNKNOWN_ROUTE, type Refusal, type ServiceResponse, type SimulatedService, type SimulatorContext } from "./http.js";
 import { claimsFor, IdentityEndpoint } from "./identity.js";
+import { LogAnalyticsService } from "./logAnalytics.js";
 import type { SigningKey, TokenClaims, TokenIssuer } from "./jwt.js";
 import type { PimGrant } from "./pim.js";
 import { TenantState, type ReplicationLag } from "./tenant.js";
@@ -71,6 +72,8 @@ export class AzureSimulator {
   readonly requests: RequestLogEntry[] = [];
   /** The local Entra ID: OpenID metadata, JWKS, user tokens (see entra.ts). */
   readonly entra: SimulatedEntra;
+  /** The Log Analytics query API over the snapshot's logs (its clock, limits and partial-failure hook). */
+  readonly logAnalytics: LogAnalyticsService;
   state: TenantState;
   #server: Server | undefined;
   #url = "";
@@ -91,6 +94,7 @@ export class AzureSimulator {
     };
     const pageSize = options.pageSize ?? 100;
     this.#arm = new ArmAuthorization(context, this.#events, pageSize);
+    this.logAnalytics = new LogAnalyticsService(context);
     this.#services = [
       new AdminRoutes(this.faults, this.requests),
       new IdentityEndpoint(context, { issuer: this.#issuer, identityHeader: options.identityHeader, defaultIdentityId: options.defaultIdentityId }),
@@ -98,6 +102,7 @@ export class AzureSimulator {
       new GraphService(context),
       this.#arm,
       new ArmPim(context, pageSize),
+      this.logAnalytics,
     ];
   }
 
@@ -132,6 +137,7 @@ export class AzureSimulator {
   reset(snapshot: TenantSnapshot): void {
     this.state = new TenantState(snapshot);
     this.faults.clear();
+    this.logAnalytics.reset();
     this.requests.length = 0;
   }
 

@@ -14,6 +14,8 @@ import { TableEventLedger, TableFindingsStore } from "./findingsTable.js";
 import type { EventLedger, FindingsStore } from "../findings/store.js";
 import type { TenantContext } from "../facts/context.js";
 import { ArmTenantContext } from "./armContext.js";
+import type { ActivityLogs } from "../facts/activity.js";
+import { createLogsClient, LogAnalyticsActivityLogs } from "./logs.js";
 
 /** Every adapter grantguard uses, built from one credential. */
 export interface AzureServices {
@@ -26,6 +28,8 @@ export interface AzureServices {
   readonly writer: RoleAssignmentWriter;
   readonly deliveries: AlertDeliveries;
   readonly revocations: RevocationStore;
+  /** Sign-ins and activity from Log Analytics; null when no workspace is configured. */
+  readonly activityLogs: ActivityLogs | null;
 }
 
 // One event asks about its scope a few times in a row; a few seconds of memo serve that
@@ -47,6 +51,7 @@ export function createAzureServices(config: Config, credential: TokenCredential)
     writer: new ArmRoleAssignmentWriter(authorization),
     deliveries: new TableAlertDeliveries(table(config.response.alertsTable)),
     revocations: new TableRevocationStore(table(config.response.revocationsTable)),
+    activityLogs: config.logAnalytics ? new LogAnalyticsActivityLogs(createLogsClient(credential, config.logAnalytics.endpoint), config.logAnalytics.workspaceId) : null,
   };
 }
 
