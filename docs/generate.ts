@@ -69,12 +69,13 @@ function paragraph(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // Facts
 
-/** The type of a fact in words. `dyn` facts hold a string or a bool, or null: which one is read from the example and the description. */
+/** The type of a fact in words. `dyn` facts hold a string, a bool or an int, or null: which one is read from the example and the description. */
 export function factTypeLabel(spec: FactSpec): string {
   switch (spec.type) {
     case "list<string>":
       return "list of strings";
     case "dyn": {
+      if (typeof spec.example === "number") return "int or null";
       if (typeof spec.example === "boolean" || /\b(true|false)\b/i.test(spec.description)) return "bool or null";
       if (typeof spec.example === "string" || spec.example === null) return "string or null";
       return "string, bool or null";
@@ -424,7 +425,7 @@ export async function renderReference(): Promise<string> {
     `A condition is a [CEL](https://github.com/google/cel-spec) expression. It reads the fact variables ${FACT_VARIABLES.map(code).join(", ")} (see [Facts](#facts)) and \`params\` (see [Parameters](#parameters)). What matters when writing one here:`,
     "",
     "- **It must yield a bool.** A condition of another type is refused at load, for example " + code("role.name") + ": " + code(boolError) + ".",
-    "- **Facts are never missing, but some may be null.** Every fact in the catalogue is present on every assignment, so `has()` is never needed. Facts typed *string or null* or *bool or null* are null where Azure has no value (no PIM data, no UPN, not a managed identity…). Compare them with `==` and `!=` (`assignment.viaPim == false`, `principal.displayName != null`); a nullable bool is not itself a condition: " + code("principal.enabled") + " is refused with " + code(nullableBoolError) + ".",
+    "- **Facts are never missing, but some may be null.** Every fact in the catalogue is present on every assignment, so `has()` is never needed. Facts typed *string or null*, *bool or null* or *int or null* are null where Azure has no value (no PIM data, no UPN, not a managed identity, no logs…). Test a nullable int before comparing it (`principal.daysSinceSignIn != null && principal.daysSinceSignIn >= params.days`): an ordering on null is a run-time error. Compare them with `==` and `!=` (`assignment.viaPim == false`, `principal.displayName != null`); a nullable bool is not itself a condition: " + code("principal.enabled") + " is refused with " + code(nullableBoolError) + ".",
     "- **The type checker lets calls on nullable facts through, and they fail at run time on null.** An error at run time is recorded as an evaluation error for that policy and assignment, not as a match. The test case below expects `no-match` and gets `" + runtimeResult.actual + "` instead:",
     "",
     ...fence("yaml", runtimeText),
@@ -506,7 +507,7 @@ export async function renderReference(): Promise<string> {
     "",
     ...table(["field", "required", "meaning"], Object.entries(TEST_FIELDS).map(([name, doc]) => [code(name), requirement(policyTestSchema.shape[name as keyof PolicyTest]), doc.text])),
     "",
-    "Overrides are applied one field at a time on top of the baseline and are checked at load against the catalogue: an unknown variable or field, or a value of the wrong type, fails the load. Ints must be whole numbers; *string or null* and *bool or null* facts take a string, a bool or null; lists take lists of strings. Facts are not derived from one another in a test case: setting `role.privileged: true` leaves `role.canWrite` false, so set every fact the condition reads.",
+    "Overrides are applied one field at a time on top of the baseline and are checked at load against the catalogue: an unknown variable or field, or a value of the wrong type, fails the load. Ints must be whole numbers; *string or null*, *bool or null* and *int or null* facts take a string, a bool, a whole number or null; lists take lists of strings. Facts are not derived from one another in a test case: setting `role.privileged: true` leaves `role.canWrite` false, so set every fact the condition reads.",
     "",
     "### The baseline",
     "",
@@ -557,7 +558,7 @@ export async function renderReference(): Promise<string> {
   add(
     "## Facts",
     "",
-    `A condition sees ${FACT_VARIABLES.length} variables describing one role assignment. Every fact is always present; the types *string or null* and *bool or null* are CEL \`dyn\` values that are null where Azure has no value. Examples use JSON; \`…\` shortens long ids.`,
+    `A condition sees ${FACT_VARIABLES.length} variables describing one role assignment. Every fact is always present; the types *string or null*, *bool or null* and *int or null* are CEL \`dyn\` values that are null where Azure has no value; the sign-in and activity facts are known only to a tenant sweep, which reads the logs, and are null (or empty, with \`activity.known\` false) on the event path and in the what-if. Examples use JSON; \`…\` shortens long ids.`,
     "",
   );
   for (const [variable, fields] of catalogueEntries()) {
