@@ -231,6 +231,7 @@ const POLICY_FIELDS = {
   action: { text: "What grantguard should do on a match: `alert` records a finding; `revoke` is accepted but today only recorded as what it would do (audit only)." },
   condition: { text: "A CEL expression over the facts and `params` that must yield a bool: true means the assignment matches." },
   enabled: { text: "Set to `false` to keep a policy in the directory without judging with it." },
+  subject: { text: "What one evaluation judges: `assignment` (the default: every role assignment, on every path) or `subscription` (once per subscription, only in a tenant sweep, which sees all of its assignments). A subscription's facts are those of its scope (`scope.*`, `atScope.*`); the assignment, role and principal facts are empty, and its finding is keyed by the subscription id (see the README's sweep section). Subscription policies only alert." },
   references: { text: "Where the rule comes from (benchmarks, vendor guidance, internal standards), as a list of strings." },
   parameters: { text: "Named thresholds and lists the condition reads as `params.NAME` (see [Parameters](#parameters))." },
   tests: { text: "Test cases run by `grantguard test` (see [Testing a policy](#testing-a-policy))." },

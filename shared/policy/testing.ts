@@ -138,7 +138,7 @@ export function runPolicyTests(policies: readonly Policy[]): PolicyTestResult[] 
   return policies.flatMap((policy) =>
     policy.tests.map((test): PolicyTestResult => {
       const subject = Object.keys(test.parameters).length ? policy.withParameters({ ...policy.parameters, ...test.parameters }) : policy;
-      const evaluation = evaluatePolicies([subject], factsForTest(test.facts));
+      const evaluation = evaluatePolicies([subject], factsForTest(test.facts), subject.subject);
       const error = evaluation.errors[0];
       const actual = error ? "error" : evaluation.matches.length ? "match" : "no-match";
       const detail = error ? error.message : evaluation.matches[0] ? Object.entries(evaluation.matches[0].matchedFacts).map(([k, v]) => `${k} = ${JSON.stringify(v, (_, x) => (typeof x === "bigint" ? Number(x) : x))}`).join(", ") : "";
