@@ -3,7 +3,7 @@ import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import { assignmentKey, findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId, STATE_ROW_PREFIX, stateRowKey } from "../findings/keys.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, PendingAlert } from "../findings/store.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, PartitionRecord, PendingAlert } from "../findings/store.js";
 import { StoreCorruptError } from "../errors.js";
 import { ensureTable } from "./tables.js";
 
@@ -112,6 +112,35 @@ export class TableFindingsStore implements FindingsStore {
     }
     try {
       // One transaction holds 100 entities; a larger judgement is written in steps, each entity still conditional.
+      for (let i = 0; i < actions.length; i += MAX_BATCH) await this.client.submitTransaction(actions.slice(i, i + MAX_BATCH));
+      return true;
+    } catch (error) {
+      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409)) return false; // written meanwhile
+      throw error;
+    }
+  }
+
+  async readPartition(partition: string): Promise<PartitionRecord> {
+    await this.#ensure();
+    const filter = `${odata`PartitionKey eq ${partition}`} and ${odata`RowKey lt ${"~"}`}`;
+    const versions = new Map<string, string>();
+    const findings: Finding[] = [];
+    for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      versions.set(entity.rowKey ?? "", entity.etag);
+      findings.push(this.#parse(entity));
+    }
+    return { partition, findings, versions };
+  }
+
+  async commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean> {
+    await this.#ensure();
+    const actions: TransactionAction[] = findings.map((finding) => {
+      if (findingsPartition(finding.scope) !== record.partition) throw new TypeError(`finding ${finding.id} is not in partition ${record.partition}`);
+      const entity = { ...toEntity(record.partition, finding.id, finding, FINDING_JSON), assignmentKey: assignmentKey(finding.assignmentId) };
+      const etag = record.versions.get(finding.id);
+      return etag ? ["update", entity, "Replace", { etag }] : ["create", entity];
+    });
+    try {
       for (let i = 0; i < actions.length; i += MAX_BATCH) await this.client.submitTransaction(actions.slice(i, i + MAX_BATCH));
       return true;
     } catch (error) {

@@ -36,6 +36,14 @@ export interface AssignmentRecord {
   readonly versions: ReadonlyMap<string, string>;
 }
 
+/** Every finding of one partition (a subscription, `mg-{name}` or `root`), read so that it can be rewritten conditionally. */
+export interface PartitionRecord {
+  readonly partition: string;
+  readonly findings: readonly Finding[];
+  /** The version (ETag) of each finding row, by finding id. */
+  readonly versions: ReadonlyMap<string, string>;
+}
+
 /** Where findings live. Ids are deterministic; every judgement of an assignment is a conditional commit. */
 export interface FindingsStore {
   list(options?: ListFindingsOptions): Promise<Finding[]>;
@@ -51,6 +59,14 @@ export interface FindingsStore {
    * sends is always what is stored, never a copy a concurrent judgement has since replaced.
    */
   pendingAlert(finding: Pick<Finding, "id" | "scope">): Promise<PendingAlert | null>;
+  /** Every finding of one partition (not the assignment state rows), with their versions. */
+  readPartition(partition: string): Promise<PartitionRecord>;
+  /**
+   * Writes these findings of the partition (the caller passes only what changed), each conditional
+   * on the version read (or on not existing yet), in transactions of at most 100. False when some
+   * row was written meanwhile: the transactions before it stand, read the partition and reconcile again.
+   */
+  commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean>;
   /** Marks the change as handed to the outbox, only if the finding is still at the version read (a newer change stays pending). */
   clearAlertPending(pending: PendingAlert): Promise<boolean>;
 }

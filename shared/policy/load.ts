@@ -37,6 +37,10 @@ export function parsePolicyFile(file: string, text: string): Policy | PolicyVali
   }
 
   const document = parsed.data;
+  // A subscription finding names no assignment: there is nothing a revocation could take back.
+  if (document.subject === "subscription" && document.action === "revoke") {
+    return new PolicyValidationError(file, lineAt((doc.get("action", true) as { range?: [number, number, number] } | undefined)?.range?.[0]) ?? 1, document.id, "action: a subscription policy can only alert");
+  }
   const policy = buildPolicy(document, file, document.parameters);
   if ("offset" in policy) {
     return new PolicyValidationError(file, conditionLine(doc.get("condition", true), lineAt, text, policy.offset), document.id, `condition: ${policy.message}`);

@@ -1,5 +1,6 @@
 import type { Principals, RoleAssignments, RoleDefinitions } from "../../shared/facts/sources.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, PendingAlert } from "../../shared/findings/store.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, PartitionRecord, PendingAlert } from "../../shared/findings/store.js";
+import { findingsPartition } from "../../shared/findings/keys.js";
 import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../../shared/model/access.js";
 import type { EventRecord, Finding } from "../../shared/model/finding.js";
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
@@ -74,6 +75,30 @@ export class InMemoryFindingsStore implements FindingsStore {
       this.writes += 1;
       this.findings.set(f.id, structuredClone(f));
       this.writtenAt.set(f.id, new Date());
+    }
+    return true;
+  }
+
+  /** Transactions submitted by commitPartition (each at most 100 findings of one partition). */
+  readonly transactions: number[] = [];
+
+  async readPartition(partition: string): Promise<PartitionRecord> {
+    const findings = structuredClone([...this.findings.values()].filter((f) => findingsPartition(f.scope) === partition));
+    return { partition, findings, versions: new Map(findings.map((f) => [f.id, String(this.#versions.get(f.id) ?? 0)])) };
+  }
+
+  async commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean> {
+    for (let i = 0; i < findings.length; i += 100) {
+      const batch = findings.slice(i, i + 100);
+      if (batch.some((f) => findingsPartition(f.scope) !== record.partition)) throw new TypeError(`a finding is not in partition ${record.partition}`);
+      if (batch.some((f) => (record.versions.get(f.id) ?? "none") !== (this.findings.has(f.id) ? String(this.#versions.get(f.id) ?? 0) : "none"))) return false;
+      this.transactions.push(batch.length);
+      for (const f of batch) {
+        this.writes += 1;
+        this.findings.set(f.id, structuredClone(f));
+        this.#versions.set(f.id, (this.#versions.get(f.id) ?? 0) + 1);
+        this.writtenAt.set(f.id, new Date());
+      }
     }
     return true;
   }

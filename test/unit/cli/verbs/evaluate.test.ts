@@ -51,7 +51,7 @@ describe("grantguard evaluate", () => {
     expect(inOutputOrder(heads.map((h, i) => ({ ...h, scope: scopes[i]! })))).toBe(true);
     expect(heads[0]).toEqual({ severity: "critical", policyId: "root-scope-assignment" });
     expect(lines.at(-2)).toBe("");
-    expect(lines.at(-1)).toBe("24 open finding(s) (1 critical, 4 high, 10 medium, 9 low) over 9 assignment(s) and 24 policies.");
+    expect(lines.at(-1)).toBe("24 open finding(s) (1 critical, 4 high, 10 medium, 9 low) over 9 assignment(s) and 29 policies.");
   });
 
   it("prints {findings, summary} with the Table Storage field names in JSON, in the same order, the summary line on stderr, and obeys --fail-on", async () => {
@@ -60,8 +60,8 @@ describe("grantguard evaluate", () => {
     const { findings, summary } = JSON.parse(out) as Output;
     expect(Object.keys(findings[0]!).sort()).toEqual(Object.keys(findingSchema.shape).sort());
     expect(inOutputOrder(findings)).toBe(true);
-    expect(summary).toEqual({ assignments: 9, policies: 24, open: { critical: 1, high: 4, medium: 10, low: 9 }, exempted: 0, evaluationErrors: 0 });
-    expect(err).toBe("24 open finding(s) (1 critical, 4 high, 10 medium, 9 low) over 9 assignment(s) and 24 policies.\n");
+    expect(summary).toEqual({ assignments: 9, policies: 29, open: { critical: 1, high: 4, medium: 10, low: 9 }, exempted: 0, evaluationErrors: 0 });
+    expect(err).toBe("24 open finding(s) (1 critical, 4 high, 10 medium, 9 low) over 9 assignment(s) and 29 policies.\n");
     expect((await grantguard("evaluate", "--tenant", SMALL, "--fail-on", "never")).code).toBe(0);
   });
 
@@ -122,7 +122,7 @@ describe("grantguard evaluate", () => {
     expect(active.summary).toMatchObject({ open: { high: 3 }, exempted: 1 });
     const text = await grantguard("evaluate", "--tenant", SMALL, "--policies", dir);
     expect(text.out).not.toContain("exempted by");
-    expect(text.out.trimEnd().split("\n").at(-1)).toBe("23 open finding(s) (1 critical, 3 high, 10 medium, 9 low); 1 exempted (--all lists them) over 9 assignment(s) and 24 policies.");
+    expect(text.out.trimEnd().split("\n").at(-1)).toBe("23 open finding(s) (1 critical, 3 high, 10 medium, 9 low); 1 exempted (--all lists them) over 9 assignment(s) and 29 policies.");
     expect((await grantguard("evaluate", "--tenant", SMALL, "--policies", dir, "--all")).out).toContain("exempted by accept-fabrikam-contractor (owner secops@contoso.com) until 2099-12-31T23:59:59.000Z");
 
     await writeFile(join(dir, "exemptions.yaml"), exemption("2020-01-31"));

@@ -7,7 +7,7 @@ import { packCopy } from "../../../support/packs.js";
 
 describe("grantguard validate", () => {
   it("validates the built-in pack, and reports broken policy and exemption files with file:line and exit 2", async () => {
-    expect((await grantguard("validate")).out).toMatch(/24 policies and 0 exemption\(s\) in .* are valid/);
+    expect((await grantguard("validate")).out).toMatch(/29 policies and 0 exemption\(s\) in .* are valid/);
     const dir = await packCopy();
     await writeFile(join(dir, "broken.yaml"), "id: broken-one\ntitle: A broken policy\nseverity: high\naction: alert\ndescription: This one reads a fact that does not exist.\ncondition: principal.isGuest\n");
     await writeFile(join(dir, "exemptions.yaml"), "exemptions:\n  - id: too-broad\n    policy: '*'\n    owner: me@contoso.com\n    justification: Everything is fine, trust me, really.\n    expires: 2027-01-01\n  - id: unknown-policy\n    policy: no-such-policy\n    principalId: x\n    owner: me@contoso.com\n    justification: Accepting a policy that is not there.\n    expires: 2027-01-01\n");
