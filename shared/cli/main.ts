@@ -8,6 +8,7 @@ export { EXIT, type Io } from "./io.js";
 // and only the verbs that reach Azure load the Azure SDKs.
 const VERBS: Record<string, { readonly summary: string; readonly load: () => Promise<Verb> }> = {
   evaluate: { summary: "what-if: which assignments of a tenant snapshot each policy matches, and why", load: async () => (await import("./verbs/evaluate.js")).evaluate },
+  sweep: { summary: "the standing sweep over a tenant snapshot and its logs: inactive, over-provisioned, unusual granters…", load: async () => (await import("./verbs/sweep.js")).sweep },
   test: { summary: "run every policy's test cases", load: async () => (await import("./verbs/test.js")).test },
   policies: { summary: "the loaded policies and the facts each reads (list), or one in full (show ID)", load: async () => (await import("./verbs/policies.js")).policies },
   validate: { summary: "check policy and exemption files; errors with file:line", load: async () => (await import("./verbs/validate.js")).validate },

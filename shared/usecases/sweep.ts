@@ -104,7 +104,7 @@ export interface PartitionSlice {
  * findings whose status or judgement changed, and resolutions (including findings of assignments
  * that no longer exist). Nothing is written here.
  */
-export async function judgePartition(slice: PartitionSlice, stored: readonly Finding[], inventory: SweepInventory, deps: SweepDependencies & { readonly runId: string }): Promise<{ readonly writes: Finding[]; readonly holding: Finding[]; readonly counts: Omit<SweepCounts, "partitions" | "principals" | "findingWrites" | "holding">; readonly errors: (PolicyEvaluationError & { readonly subjectId: string })[] }> {
+export async function judgePartition(slice: PartitionSlice, stored: readonly Finding[], inventory: SweepInventory, deps: Omit<SweepDependencies, "findings"> & { readonly runId: string }): Promise<{ readonly writes: Finding[]; readonly holding: Finding[]; readonly counts: Omit<SweepCounts, "partitions" | "principals" | "findingWrites" | "holding">; readonly errors: (PolicyEvaluationError & { readonly subjectId: string })[] }> {
   const time = deps.now.toISOString();
   const bySubject = new Map<string, Finding[]>();
   for (const f of stored) {

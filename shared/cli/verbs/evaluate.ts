@@ -1,17 +1,15 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
 import { describeError, SnapshotError } from "../../errors.js";
 import type { GrantedBy } from "../../model/event.js";
 import { parseGrantEvent } from "../../model/event.js";
-import type { Finding } from "../../model/finding.js";
 import { readTenantSnapshot, type TenantSnapshot } from "../../model/snapshot.js";
 import { BUILT_IN_POLICIES_DIR } from "../../config.js";
-import { loadPolicyPack, type PolicyPack } from "../../policy/load.js";
-import { SEVERITIES, type Severity } from "../../model/severity.js";
+import { loadPolicyPack } from "../../policy/load.js";
 import { streamSnapshotEvaluation } from "../../usecases/evaluateSnapshot.js";
 import { parse, stringOption } from "../args.js";
 import { UsageError } from "../errors.js";
 import { count, nestedJson } from "../format.js";
+import { describeFinding, failOnSchema, outputOrder, Tally } from "../findingsOutput.js";
 import { EXIT } from "../io.js";
 import { progressBar } from "../progress.js";
 import { Spool } from "../spool.js";
@@ -33,21 +31,7 @@ scope, and the run ends with a summary line. On a terminal, a progress bar shows
   --fail-on SEV      exit 1 when an open finding is at or above SEV (low|medium|high|critical;
                      default low); "never" always exits 0`;
 
-const failOnSchema = z.enum([...SEVERITIES, "never"]);
-const rank = (s: Severity) => SEVERITIES.indexOf(s);
 const MAX_ERRORS_SHOWN = 20;
-
-/** The four lines a finding takes in the text output. */
-function describeFinding(f: Finding): string {
-  const who = `${f.principalName ?? "(deleted identity)"} [${f.principalType} ${f.principalId}]`;
-  const would = f.action === "revoke" ? "revoke the assignment in enforce mode unless a guard rail stops it (in audit mode: alert)" : "alert";
-  return [
-    `${f.severity.toUpperCase().padEnd(8)} ${f.policyId} — ${f.policyTitle}`,
-    `         ${who} holds ${f.roleName} at ${f.scopeLevel} ${f.scope}${f.grantedBy ? `, granted by ${f.grantedBy}` : ""}`,
-    `         why: ${f.reason.slice(f.policyTitle.length + 2)}`,
-    f.status === "exempted" ? `         exempted by ${f.exemptionId} (owner ${f.exemptionOwner}) until ${f.exemptionExpires}` : `         would: ${would}`,
-  ].join("\n");
-}
 
 /** The assignment an event file names, and who the event says granted it. */
 async function eventTarget(file: string, tenantFile: string, snapshot: TenantSnapshot): Promise<{ assignmentIds: Set<string>; grantedBy: GrantedBy }> {
@@ -63,32 +47,6 @@ async function eventTarget(file: string, tenantFile: string, snapshot: TenantSna
   const wanted = parsed.event.assignmentId.toLowerCase();
   if (!snapshot.roleAssignments.some((a) => a.id.toLowerCase() === wanted)) throw new SnapshotError(`${file} names ${parsed.event.assignmentId}, which ${tenantFile} does not contain`);
   return { assignmentIds: new Set([parsed.event.assignmentId]), grantedBy: parsed.event.grantedBy };
-}
-
-/** Open findings by severity and exempted matches: what the summary reports. */
-class Tally {
-  readonly open: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
-  exempted = 0;
-
-  add(f: Finding): void {
-    if (f.status === "exempted") this.exempted += 1;
-    else this.open[f.severity] += 1;
-  }
-
-  get openTotal(): number {
-    return SEVERITIES.reduce((sum, s) => sum + this.open[s], 0);
-  }
-
-  /** True when an open finding is at or above the threshold. */
-  reaches(threshold: Severity): boolean {
-    return SEVERITIES.some((s) => rank(s) >= rank(threshold) && this.open[s] > 0);
-  }
-
-  line(assignments: number, policies: number, listsExempted: boolean): string {
-    const bySeverity = [...SEVERITIES].reverse().map((s) => `${count(this.open[s])} ${s}`).join(", ");
-    const exempted = this.exempted ? `; ${count(this.exempted)} exempted${listsExempted ? "" : " (--all lists them)"}` : "";
-    return `${count(this.openTotal)} open finding(s) (${bySeverity})${exempted} over ${count(assignments)} assignment(s) and ${policies} ${policies === 1 ? "policy" : "policies"}.`;
-  }
 }
 
 /** grantguard evaluate: the what-if over a tenant snapshot. */
@@ -160,8 +118,3 @@ export const evaluate: Verb = {
     return tally.reaches(failOn.data) ? EXIT.findings : EXIT.ok;
   },
 };
-
-/** The policies of a pack in the order the output lists them: most severe first, then by id. */
-export function outputOrder(pack: Pick<PolicyPack, "policies">): string[] {
-  return [...pack.policies].sort((a, b) => rank(b.severity) - rank(a.severity) || a.id.localeCompare(b.id)).map((p) => p.id);
-}
