@@ -14,6 +14,7 @@ import { GraphService } from "./graph.js";
 import { armError, HttpError, readBody, REQUEST_BASE, send, UNKNOWN_ROUTE, type Refusal, type ServiceResponse, type SimulatedService, type SimulatorContext } from "./http.js";
 import { claimsFor, IdentityEndpoint } from "./identity.js";
 import { LogAnalyticsService } from "./logAnalytics.js";
+import { ResourceGraphService } from "./resourceGraph.js";
 import type { SigningKey, TokenClaims, TokenIssuer } from "./jwt.js";
 import type { PimGrant } from "./pim.js";
 import { TenantState, type ReplicationLag } from "./tenant.js";
@@ -74,6 +75,8 @@ export class AzureSimulator {
   readonly entra: SimulatedEntra;
   /** The Log Analytics query API over the snapshot's logs (its clock, limits and partial-failure hook). */
   readonly logAnalytics: LogAnalyticsService;
+  /** Resource Graph's query API over the tenant's authorization resources (its quota and clock). */
+  readonly resourceGraph: ResourceGraphService;
   state: TenantState;
   #server: Server | undefined;
   #url = "";
@@ -95,6 +98,7 @@ export class AzureSimulator {
     const pageSize = options.pageSize ?? 100;
     this.#arm = new ArmAuthorization(context, this.#events, pageSize);
     this.logAnalytics = new LogAnalyticsService(context);
+    this.resourceGraph = new ResourceGraphService(context);
     this.#services = [
       new AdminRoutes(this.faults, this.requests),
       new IdentityEndpoint(context, { issuer: this.#issuer, identityHeader: options.identityHeader, defaultIdentityId: options.defaultIdentityId }),
@@ -103,6 +107,7 @@ export class AzureSimulator {
       this.#arm,
       new ArmPim(context, pageSize),
       this.logAnalytics,
+      this.resourceGraph,
     ];
   }
 
@@ -138,6 +143,7 @@ export class AzureSimulator {
     this.state = new TenantState(snapshot);
     this.faults.clear();
     this.logAnalytics.reset();
+    this.resourceGraph.reset();
     this.requests.length = 0;
   }
 

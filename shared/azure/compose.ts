@@ -16,6 +16,7 @@ import type { TenantContext } from "../facts/context.js";
 import { ArmTenantContext } from "./armContext.js";
 import type { ActivityLogs } from "../facts/activity.js";
 import { createLogsClient, LogAnalyticsActivityLogs } from "./logs.js";
+import { createResourceGraphClient, ResourceGraphInventory, type TenantInventory } from "./resourceGraph.js";
 
 /** Every adapter grantguard uses, built from one credential. */
 export interface AzureServices {
@@ -30,6 +31,8 @@ export interface AzureServices {
   readonly revocations: RevocationStore;
   /** Sign-ins and activity from Log Analytics; null when no workspace is configured. */
   readonly activityLogs: ActivityLogs | null;
+  /** Every role assignment and definition of the tenant: Resource Graph, plus ARM for the root scope. */
+  readonly inventory: TenantInventory;
 }
 
 // One event asks about its scope a few times in a row; a few seconds of memo serve that
@@ -51,6 +54,8 @@ export function createAzureServices(config: Config, credential: TokenCredential)
     writer: new ArmRoleAssignmentWriter(authorization),
     deliveries: new TableAlertDeliveries(table(config.response.alertsTable)),
     revocations: new TableRevocationStore(table(config.response.revocationsTable)),
+    // Resource Graph is served by ARM's endpoint (the simulator's, locally).
+    inventory: new ResourceGraphInventory(createResourceGraphClient(credential, config.armEndpoint), authorization),
     activityLogs: config.logAnalytics ? new LogAnalyticsActivityLogs(createLogsClient(credential, config.logAnalytics.endpoint), config.logAnalytics.workspaceId) : null,
   };
 }
