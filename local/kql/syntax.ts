@@ -112,3 +112,13 @@ export function textOf(node: SyntaxNode): string {
   }
   return out;
 }
+
+/** True when any node of the query is one of these operators (by class name, e.g. "TakeOperator"). */
+export function usesOperator(root: SyntaxNode, types: ReadonlySet<string>): boolean {
+  if (!root.IsToken && types.has(nodeType(root))) return true;
+  for (let i = 0; i < root.ChildCount; i += 1) {
+    const c = root.GetChild(i);
+    if (c && usesOperator(c, types)) return true;
+  }
+  return false;
+}

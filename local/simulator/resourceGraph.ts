@@ -4,6 +4,10 @@ import { KqlError, tableFromRows, toPlain, type Column, type ColumnType, type Ta
 import { armCaller } from "./armRequest.js";
 import { HttpError, UNKNOWN_ROUTE, type ServiceRequest, type ServiceResponse, type SimulatedService, type SimulatorContext } from "./http.js";
 import type { TenantState } from "./tenant.js";
+import { parseKql, usesOperator } from "../kql/syntax.js";
+
+// `take` and `limit` parse as TakeOperator; `sample` and `sample-distinct` as their own operators.
+const UNPAGED_OPERATORS = new Set(["TakeOperator", "SampleOperator", "SampleDistinctOperator"]);
 
 // Azure Resource Graph's query API (POST /providers/Microsoft.ResourceGraph/resources) over the
 // tenant's role assignments and definitions (the `authorizationresources` table), running the
@@ -113,7 +117,7 @@ export class ResourceGraphService implements SimulatedService {
     const answer: Record<string, unknown> = {
       totalRecords: set.table.rows.length,
       count: rows.length,
-      // Without an id to keep pages stable (or with take/limit/sample) ARG gives no skip token: the rest is cut off.
+      // Without an id to keep pages stable (or with take/limit/sample, read from the parse tree) ARG gives no skip token: the rest is cut off.
       resultTruncated: more && !set.pageable ? "true" : "false",
       facets: [],
       data: body.resultFormat === "table" ? asTable(set.table.columns, rows) : rows.map((row) => Object.fromEntries(set.table.columns.map((c, i) => [c.name, toPlain(row[i] ?? null)]))),
@@ -164,7 +168,7 @@ export class ResourceGraphService implements SimulatedService {
       throw badRequest([INVALID_QUERY, queryErrorDetail(body.query, error)], headers);
     }
     // ARG pages with a skip token only when every row has an id and the query does not cap its rows itself.
-    const pageable = result.columns.some((c) => c.name === "id") && !/\|\s*(take|limit|sample)\b/i.test(body.query);
+    const pageable = result.columns.some((c) => c.name === "id") && !usesOperator(parseKql(body.query).root, UNPAGED_OPERATORS);
     return { table: result, pageable };
   }
 }
