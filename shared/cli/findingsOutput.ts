@@ -2,7 +2,9 @@ import { z } from "zod";
 import type { Finding } from "../model/finding.js";
 import { SEVERITIES, type Severity } from "../model/severity.js";
 import type { PolicyPack } from "../policy/load.js";
-import { count } from "./format.js";
+import { count, nestedJson } from "./format.js";
+import type { Io } from "./io.js";
+import type { Spool } from "./spool.js";
 
 // How the what-if and the sweep print findings: most severe first, four lines each, a summary.
 
@@ -51,4 +53,26 @@ export class Tally {
 /** The policies of a pack in the order the output lists them: most severe first, then by id. */
 export function outputOrder(pack: Pick<PolicyPack, "policies">): string[] {
   return [...pack.policies].sort((a, b) => rank(b.severity) - rank(a.severity) || a.id.localeCompare(b.id)).map((p) => p.id);
+}
+
+/**
+ * Writes the spooled findings in output order, then the summary: as JSON
+ * `{"findings":[…],"summary":{…}}` (the summary line on stderr), or as text ending with it.
+ */
+export async function writeFindings(io: Io, spool: Spool, order: readonly string[], output: { readonly json: boolean; readonly totals: object; readonly summary: string }): Promise<void> {
+  if (!output.json) {
+    await spool.drain(order, (chunk) => io.write(chunk));
+    io.out(`\n${output.summary}`);
+    return;
+  }
+  await io.write('{\n  "findings": [');
+  // Every entry starts with its separator; the first one has nothing to separate from.
+  let first = true;
+  await spool.drain(order, (chunk) => {
+    const text = first ? chunk.slice(1) : chunk;
+    first = false;
+    return io.write(text);
+  });
+  await io.write(`\n  ],\n  "summary": ${nestedJson(output.totals, 1)}\n}\n`);
+  io.err(output.summary);
 }

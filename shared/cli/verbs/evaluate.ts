@@ -9,7 +9,7 @@ import { streamSnapshotEvaluation } from "../../usecases/evaluateSnapshot.js";
 import { parse, stringOption } from "../args.js";
 import { UsageError } from "../errors.js";
 import { count, nestedJson } from "../format.js";
-import { describeFinding, failOnSchema, outputOrder, Tally } from "../findingsOutput.js";
+import { describeFinding, failOnSchema, outputOrder, Tally, writeFindings } from "../findingsOutput.js";
 import { EXIT } from "../io.js";
 import { progressBar } from "../progress.js";
 import { Spool } from "../spool.js";
@@ -94,22 +94,8 @@ export const evaluate: Verb = {
       progress?.finish();
       if (errors > MAX_ERRORS_SHOWN) io.err(`… and ${count(errors - MAX_ERRORS_SHOWN)} more evaluation error(s)`);
       const summary = tally.line(assignments, pack.policies.length, all);
-      if (asJson) {
-        await io.write('{\n  "findings": [');
-        // Every entry starts with its separator; the first one has nothing to separate from.
-        let first = true;
-        await spool.drain(order, (chunk) => {
-          const text = first ? chunk.slice(1) : chunk;
-          first = false;
-          return io.write(text);
-        });
-        const totals = { assignments, policies: pack.policies.length, open: tally.open, exempted: tally.exempted, evaluationErrors: errors };
-        await io.write(`\n  ],\n  "summary": ${nestedJson(totals, 1)}\n}\n`);
-        io.err(summary);
-      } else {
-        await spool.drain(order, (chunk) => io.write(chunk));
-        io.out(`\n${summary}`);
-      }
+      const totals = { assignments, policies: pack.policies.length, open: tally.open, exempted: tally.exempted, evaluationErrors: errors };
+      await writeFindings(io, spool, order, { json: asJson, totals, summary });
     } finally {
       progress?.finish();
       spool.dispose();

@@ -7,7 +7,7 @@ import { judgePartition, partitionInventory } from "../../usecases/sweep.js";
 import { snapshotInventory } from "../../usecases/sweepSnapshot.js";
 import { parse, stringOption } from "../args.js";
 import { UsageError } from "../errors.js";
-import { describeFinding, failOnSchema, outputOrder, Tally } from "../findingsOutput.js";
+import { describeFinding, failOnSchema, outputOrder, Tally, writeFindings } from "../findingsOutput.js";
 import { count, nestedJson } from "../format.js";
 import { EXIT } from "../io.js";
 import { progressBar } from "../progress.js";
@@ -85,21 +85,8 @@ export const sweep: Verb = {
       progress?.finish();
       const summary = `${tally.line(inventory.assignments.length, pack.policies.length, all)} Swept ${count(inventory.subscriptionIds.length)} subscription(s) and ${count(slices.length)} partition(s) as of ${now.toISOString()}.`;
       const order = outputOrder(pack);
-      if (asJson) {
-        await io.write('{\n  "findings": [');
-        let first = true;
-        await spool.drain(order, (chunk) => {
-          const text = first ? chunk.slice(1) : chunk;
-          first = false;
-          return io.write(text);
-        });
-        const totals = { assignments: inventory.assignments.length, subscriptions: inventory.subscriptionIds.length, policies: pack.policies.length, open: tally.open, exempted: tally.exempted, evaluationErrors: errors };
-        await io.write(`\n  ],\n  "summary": ${nestedJson(totals, 1)}\n}\n`);
-        io.err(summary);
-      } else {
-        await spool.drain(order, (chunk) => io.write(chunk));
-        io.out(`\n${summary}`);
-      }
+      const totals = { assignments: inventory.assignments.length, subscriptions: inventory.subscriptionIds.length, policies: pack.policies.length, open: tally.open, exempted: tally.exempted, evaluationErrors: errors };
+      await writeFindings(io, spool, order, { json: asJson, totals, summary });
     } finally {
       progress?.finish();
       spool.dispose();
