@@ -1,7 +1,7 @@
 import { Engine, type RuleProperties, type TopLevelCondition } from "json-rules-engine";
 import type { Facts } from "../shared/facts/build.js";
 
-// The same 24 rules for json-rules-engine, the library many teams reach for: conditions are
+// The same rules for json-rules-engine, the library many teams reach for: conditions are
 // JSON, facts are plain objects read by JSONPath, and what JSON cannot say is a custom operator.
 
 const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
@@ -37,16 +37,29 @@ const RULES: Record<string, TopLevelCondition> = {
   "shared-user-assigned-identity-broad-rights": { all: [is("principal", "managedIdentityType", "userAssigned"), { fact: "principal", path: "$.workloadResourceGroups", operator: "sizeGreaterThan", value: 1 }, is("role", "privileged", true)] },
   "subscription-fewer-than-2-owners": { all: [is("scope", "level", "subscription"), is("role", "guid", OWNER), lt("atScope", "owners", 2)] },
   "subscription-more-than-3-owners": { all: [is("scope", "level", "subscription"), is("role", "guid", OWNER), gt("atScope", "owners", 3)] },
+  // The sweep's policies (null facts outside a sweep, as in the what-if these engines run on).
+  "inactive-identity": {
+    all: [
+      isIn("principal", "kind", ["user", "guest", "servicePrincipal", "managedIdentity"]),
+      { fact: "principal", path: "$.daysSinceSignIn", operator: "atLeast", value: 90 },
+      { any: [{ fact: "principal", path: "$.createdDaysAgo", operator: "atLeast", value: 90 }, { all: [is("principal", "createdDaysAgo", null), { fact: "assignment", path: "$.ageDays", operator: "atLeast", value: 90 }] }] },
+    ],
+  },
+  "management-group-privileged-grant": { all: [is("scope", "level", "managementGroup"), is("role", "privileged", true)] },
+  "overprovisioned-role": { all: [is("role", "privileged", true), is("activity", "known", true), { fact: "assignment", path: "$.ageDays", operator: "atLeast", value: 90 }, { fact: "all", operator: "overprovisionedFor", value: 90 }] },
+  "unusual-granter": { all: [is("grantedBy", "seenInBaseline", false)] },
   "workload-identity-privileged-broad-scope": {
     all: [isIn("principal", "kind", ["servicePrincipal", "managedIdentity"]), is("role", "privileged", true), isIn("scope", "level", ["root", "managementGroup", "subscription"]), { fact: "principal", path: "$.workloadResourceGroups", operator: "sizeAtMost", value: 1 }],
   },
 };
 
-/** An engine holding the 24 rules; `run` answers the ids of the rules that match one assignment. */
+/** An engine holding the rules; `run` answers the ids of the rules that match one assignment. */
 export function createJsonRulesEngine(): { policyIds: string[]; run(facts: Facts): Promise<string[]> } {
   const engine = new Engine([], { allowUndefinedFacts: false });
   engine.addOperator("sizeGreaterThan", (value: unknown, size: number) => Array.isArray(value) && value.length > size);
   engine.addOperator("sizeAtMost", (value: unknown, size: number) => Array.isArray(value) && value.length <= size);
+  engine.addOperator("atLeast", (value: unknown, min: number) => value !== null && value !== undefined && Number(value) >= min);
+  engine.addOperator("overprovisionedFor", (f: Facts, days: number) => Number(f.activity.lookbackDays) >= days && f.activity.unusedPrivilegedActions.length > 0 && f.activity.narrowestBuiltInRole !== f.role.name);
   engine.addOperator("permanentOwnerShareAbove", (value: { permanentOwners: number; assignments: number }, percent: number) => value.permanentOwners * 100 > percent * value.assignments);
   for (const [id, conditions] of Object.entries(RULES)) engine.addRule({ name: id, conditions, event: { type: id } } as RuleProperties);
   return {
@@ -54,7 +67,8 @@ export function createJsonRulesEngine(): { policyIds: string[]; run(facts: Facts
     async run(facts) {
       // JSONPath needs plain values: CEL ints become numbers.
       const atScope = Object.fromEntries(Object.entries(facts.atScope).map(([k, v]) => [k, Number(v)]));
-      const { events } = await engine.run({ ...facts, atScope });
+      // "all": the whole facts, for the rule that compares two of them.
+      const { events } = await engine.run({ ...facts, atScope, all: facts });
       return events.map((e) => e.type);
     },
   };

@@ -35,6 +35,16 @@ export const HAND_WRITTEN: Readonly<Record<string, (f: Facts) => boolean>> = {
   "shared-user-assigned-identity-broad-rights": (f) => f.principal.managedIdentityType === "userAssigned" && f.principal.workloadResourceGroups.length > 1 && f.role.privileged,
   "subscription-fewer-than-2-owners": (f) => f.scope.level === "subscription" && f.role.guid === OWNER && f.atScope.owners < 2n,
   "subscription-more-than-3-owners": (f) => f.scope.level === "subscription" && f.role.guid === OWNER && f.atScope.owners > 3n,
+  // The sweep's policies: their facts are null outside a sweep (never true in this what-if).
+  "inactive-identity": (f) =>
+    ["user", "guest", "servicePrincipal", "managedIdentity"].includes(f.principal.kind) &&
+    f.principal.daysSinceSignIn !== null &&
+    (f.principal.daysSinceSignIn as bigint) >= 90n &&
+    (f.principal.createdDaysAgo !== null ? (f.principal.createdDaysAgo as bigint) >= 90n : f.assignment.ageDays !== null && (f.assignment.ageDays as bigint) >= 90n),
+  "management-group-privileged-grant": (f) => f.scope.level === "managementGroup" && f.role.privileged,
+  "overprovisioned-role": (f) =>
+    f.role.privileged && f.activity.known && f.activity.lookbackDays >= 90n && f.assignment.ageDays !== null && (f.assignment.ageDays as bigint) >= 90n && f.activity.unusedPrivilegedActions.length > 0 && f.activity.narrowestBuiltInRole !== f.role.name,
+  "unusual-granter": (f) => f.grantedBy.seenInBaseline === false,
   "workload-identity-privileged-broad-scope": (f) =>
     (f.principal.kind === "servicePrincipal" || f.principal.kind === "managedIdentity") && f.role.privileged && SUB_OR_ABOVE(f.scope.level) && f.principal.workloadResourceGroups.length <= 1,
 };

@@ -73,7 +73,9 @@ function rate(count: number, work: () => void): number {
 
 const mib = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MiB`;
 
-async function benchPolicies(seed: TenantSnapshot, policies: readonly Policy[]): Promise<void> {
+async function benchPolicies(seed: TenantSnapshot, pack: readonly Policy[]): Promise<void> {
+  // Assignment policies: a subscription policy judges a subscription as a whole, in a sweep.
+  const policies = pack.filter((p) => p.subject === "assignment");
   const missing = policies.filter((p) => !HAND_WRITTEN[p.id]);
   if (missing.length) throw new Error(`bench/predicates.ts lacks a hand-written twin for: ${missing.map((p) => p.id).join(", ")}`);
   const rules = createJsonRulesEngine();
@@ -138,7 +140,7 @@ async function benchPolicies(seed: TenantSnapshot, policies: readonly Policy[]):
   const jsonRules = median(rulesRates);
   if (sink < 0) console.log(sink);
 
-  console.log(`\nPolicy evaluation: the whole pack (${policies.length} policies) over a ${fmt(snapshot.roleAssignments.length)}-assignment tenant (${fmt(matches)} matches; compiled CEL, the CEL interpreter and the hand-written rules agree on every assignment, json-rules-engine on ${fmt(slice.length)})`);
+  console.log(`\nPolicy evaluation: the pack's ${policies.length} assignment policies over a ${fmt(snapshot.roleAssignments.length)}-assignment tenant (${fmt(matches)} matches; compiled CEL, the CEL interpreter and the hand-written rules agree on every assignment, json-rules-engine on ${fmt(slice.length)})`);
   console.log(`  what-if end to end (facts, policies, findings)   ${fmt(endToEnd).padStart(10)} assignments/s   ${fmt(whatIf.findings.length)} findings, heap +${mib(heapAfterWhatIf - heapBefore)} while held`);
   console.log(`  building facts alone (snapshot context)          ${fmt(factRate).padStart(10)} assignments/s`);
   console.log(`  evaluation alone, facts prebuilt (median of ${RUNS} runs; json-rules-engine of 3):`);
