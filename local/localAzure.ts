@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { TenantSnapshot } from "../shared/model/snapshot.js";
 import { startAzurite, type RunningAzurite } from "./azurite.js";
-import { createSigningKey } from "./simulator/jwt.js";
+import { createSigningKey, type SigningKey } from "./simulator/jwt.js";
 import { LOCAL_WORKSPACE_ID } from "./simulator/logAnalytics.js";
 import { AzureSimulator } from "./simulator/server.js";
 import type { LocalTls } from "./tls.js";
+
+let processSigningKey: Promise<SigningKey> | undefined;
 
 /** grantguard's own managed identity in the demo tenant (tokens are issued for it by default). */
 export const GRANTGUARD_IDENTITY_ID = "6c0f4b8e-2d1a-4f3b-9e7c-5a8d1b2c3e40";
@@ -30,7 +32,9 @@ export interface LocalAzureOptions {
 /** Starts Azurite and the simulator on free loopback ports. The caller must already trust `tls`. */
 export async function startLocalAzure(options: LocalAzureOptions): Promise<LocalAzure> {
   const identityHeader = randomUUID();
-  const signingKey = await createSigningKey();
+  // One Entra signing key per process, as one tenant has: a managed-identity token the Azure SDK
+  // caches process-wide (MSAL's cache is static) stays valid for every local Azure this process starts.
+  const signingKey = await (processSigningKey ??= createSigningKey());
   const simulator = new AzureSimulator({ snapshot: options.snapshot, tls: options.tls, signingKey, identityHeader, defaultIdentityId: GRANTGUARD_IDENTITY_ID, pageSize: options.pageSize });
   const [azurite] = await Promise.all([startAzurite(options.tls), simulator.start()]);
   const settings = {
