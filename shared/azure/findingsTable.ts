@@ -2,12 +2,29 @@ import { odata, RestError, type TableClient, type TableEntity, type TransactionA
 import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from "../model/finding.js";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { assignmentKey, findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId, STATE_ROW_PREFIX, stateRowKey } from "../findings/keys.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, PendingAlert } from "../findings/store.js";
+import {
+  assignmentKey,
+  findingsPartition,
+  ledgerPartition,
+  PARTITION_INDEX,
+  partitionIndexRowKey,
+  PENDING_ROW_END,
+  PENDING_ROW_PREFIX,
+  pendingRowKey,
+  pendingRowPrefix,
+  sanitizeKey,
+  scopeOfAssignmentId,
+  STATE_ROW_PREFIX,
+  stateRowKey,
+} from "../findings/keys.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PendingAlert } from "../findings/store.js";
 import { StoreCorruptError } from "../errors.js";
+import { mapConcurrently } from "../model/concurrency.js";
 import { ensureTable } from "./tables.js";
 
 const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition.
+// Partitions read at once by the outbox's round (each one range read of its pending markers).
+const PARTITION_READS_IN_FLIGHT = 8;
 
 type Entity = TableEntity<Record<string, unknown>>;
 
@@ -38,6 +55,8 @@ const EVENT_JSON = ["findingIds", "evaluationErrors"];
 /** Findings in Azure Table Storage, partitioned by subscription, written in conditional transactions of ≤100. */
 export class TableFindingsStore implements FindingsStore {
   readonly #ensure: () => Promise<void>;
+  /** Partitions this instance has registered in the partition index (each is registered once, then never removed). */
+  readonly #registered = new Set<string>();
 
   constructor(private readonly client: TableClient) {
     this.#ensure = ensureTable(client);
@@ -97,22 +116,23 @@ export class TableFindingsStore implements FindingsStore {
     const partition = findingsPartition(scopeOfAssignmentId(record.assignmentId));
     const key = assignmentKey(record.assignmentId);
     const stored = new Map(record.findings.map((f) => [f.id, f]));
-    const write = (rowKey: string, entity: Entity): TransactionAction => {
-      const etag = record.versions.get(rowKey);
-      return etag ? ["update", entity, "Replace", { etag }] : ["create", entity];
-    };
     // The state row is always written: it is what makes two judgements of one assignment conflict.
     const stateRow = stateRowKey(record.assignmentId);
-    const actions: TransactionAction[] = [write(stateRow, { partitionKey: partition, rowKey: stateRow, assignmentKey: key, assignmentId: record.assignmentId, lastEventTime: change.state.lastEventTime, ...(change.state.deletedAt ? { deletedAt: change.state.deletedAt } : {}) })];
+    const stateEtag = record.versions.get(stateRow);
+    const stateEntity: Entity = { partitionKey: partition, rowKey: stateRow, assignmentKey: key, assignmentId: record.assignmentId, lastEventTime: change.state.lastEventTime, ...(change.state.deletedAt ? { deletedAt: change.state.deletedAt } : {}) };
+    const groups: TransactionAction[][] = [[stateEtag ? ["update", stateEntity, "Replace", { etag: stateEtag }] : ["create", stateEntity]]];
     for (const finding of change.findings) {
       if (findingsPartition(finding.scope) !== partition || assignmentKey(finding.assignmentId) !== key) throw new TypeError(`finding ${finding.id} is not about ${record.assignmentId}`);
       const before = stored.get(finding.id);
       if (before && isDeepStrictEqual(before, finding)) continue;
-      actions.push(write(finding.id, { ...toEntity(partition, finding.id, finding, FINDING_JSON), assignmentKey: key }));
+      groups.push(findingWriteActions(partition, finding, record.versions.get(finding.id)));
     }
+    // The timer finds pending markers through the partition index: register before the first write.
+    await this.#register(partition);
     try {
-      // One transaction holds 100 entities; a larger judgement is written in steps, each entity still conditional.
-      for (let i = 0; i < actions.length; i += MAX_BATCH) await this.client.submitTransaction(actions.slice(i, i + MAX_BATCH));
+      // One transaction holds 100 entities; a larger judgement is written in steps, each entity
+      // still conditional, and a finding never apart from its outbox marker.
+      for (const batch of packGroups(groups, MAX_BATCH)) await this.client.submitTransaction(batch);
       return true;
     } catch (error) {
       if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409)) return false; // written meanwhile
@@ -120,30 +140,155 @@ export class TableFindingsStore implements FindingsStore {
     }
   }
 
-  async pendingAlert(finding: Pick<Finding, "id" | "scope">): Promise<PendingAlert | null> {
-    await this.#ensure();
-    let entity;
-    try {
-      entity = await this.client.getEntity<Record<string, unknown>>(findingsPartition(finding.scope), finding.id);
-    } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) return null;
-      throw error;
-    }
-    const stored = this.#parse(entity);
-    // The service's own Timestamp says when the entity was last written.
-    return stored.alertPending ? { finding: stored, version: entity.etag, writtenAt: new Date(entity.timestamp ?? Date.now()) } : null;
+  async #register(partition: string): Promise<void> {
+    if (this.#registered.has(partition)) return;
+    await this.client.upsertEntity({ partitionKey: PARTITION_INDEX, rowKey: partitionIndexRowKey(partition), partition }, "Replace");
+    this.#registered.add(partition);
   }
 
-  async clearAlertPending(pending: PendingAlert): Promise<boolean> {
+  /** The partitions that hold (or held) findings, from the partition index. */
+  async #partitions(): Promise<string[]> {
+    const partitions: string[] = [];
+    const filter = odata`PartitionKey eq ${PARTITION_INDEX}`;
+    for await (const entity of this.client.listEntities<{ partition?: unknown }>({ queryOptions: { filter, select: ["partition"] } })) {
+      if (typeof entity.partition === "string") partitions.push(entity.partition);
+    }
+    return partitions;
+  }
+
+  async listPendingAlerts(options: ListPendingAlertsOptions = {}): Promise<PendingAlert[]> {
     await this.#ensure();
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    // Each range holds markers only: what a read costs grows with the pending changes, never with the findings.
+    const ranges: { partition: string; from: string; to: string }[] = options.assignmentIds
+      ? [...new Map(options.assignmentIds.map((id) => [assignmentKey(id), id])).values()].map((id) => {
+          const prefix = pendingRowPrefix(id);
+          return { partition: findingsPartition(scopeOfAssignmentId(id)), from: prefix, to: `${prefix.slice(0, -1)}/` };
+        })
+      : (await this.#partitions()).map((partition) => ({ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END }));
+    const found: PendingAlert[] = [];
+    const cleared: { partition: string; rowKey: string; finding: Finding }[] = [];
+    await mapConcurrently(ranges, PARTITION_READS_IN_FLIGHT, async ({ partition, from, to }) => {
+      if (found.length >= limit) return;
+      const filter = `${odata`PartitionKey eq ${partition}`} and ${odata`RowKey ge ${from}`} and ${odata`RowKey lt ${to}`}`;
+      for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+        if (found.length >= limit) return;
+        if (entity.cleared === true) cleared.push({ partition, rowKey: entity.rowKey ?? "", finding: this.#parse(entity) });
+        else found.push({ finding: this.#parse(entity), version: entity.etag, writtenAt: new Date(entity.timestamp ?? Date.now()) });
+      }
+    });
+    await mapConcurrently(cleared, PARTITION_READS_IN_FLIGHT, (marker) => this.#removeClearedMarker(marker.partition, marker.rowKey, marker.finding.id));
+    return found;
+  }
+
+  async clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>> {
+    await this.#ensure();
+    const cleared = new Set<string>();
+    const byPartition = new Map<string, PendingAlert[]>();
+    for (const p of pending) byPartition.set(findingsPartition(p.finding.scope), [...(byPartition.get(findingsPartition(p.finding.scope)) ?? []), p]);
+    const batches = [...byPartition].flatMap(([partition, items]) => chunk(items, MAX_BATCH / 2).map((batch) => ({ partition, batch })));
+    await mapConcurrently(batches, PARTITION_READS_IN_FLIGHT, async ({ partition, batch }) => {
+      // All at once; if one of them changed meanwhile the transaction fails, and each is cleared on its own.
+      if (await this.#clear(partition, batch)) for (const p of batch) cleared.add(p.finding.id);
+      else if (batch.length > 1) for (const p of batch) if (await this.#clear(partition, [p])) cleared.add(p.finding.id);
+    });
+    return cleared;
+  }
+
+  /**
+   * Clears the flags of a partition's pending changes in two transactions. A transaction cannot
+   * delete an entity on condition of its ETag, but it can update one: so first each marker is
+   * marked cleared, only at the version read (every write of a pending finding rewrites its
+   * marker, so that version means the announcement is still the one read), with its finding's
+   * flag; then the marked markers go, each only while its finding is as the first step left it
+   * (its ETag from that step's answer). A marker left marked (a crash, a race) is removed when
+   * next seen. False when a change was newer than the version read: it stays pending.
+   */
+  async #clear(partition: string, batch: readonly PendingAlert[]): Promise<boolean> {
+    const mark: TransactionAction[] = batch.flatMap((p): TransactionAction[] => [
+      ["update", { partitionKey: partition, rowKey: pendingRowKey(p.finding), cleared: true }, "Merge", { etag: p.version }],
+      ["update", { partitionKey: partition, rowKey: p.finding.id, alertPending: false }, "Merge"],
+    ]);
+    let marked;
     try {
-      await this.client.updateEntity({ partitionKey: findingsPartition(pending.finding.scope), rowKey: pending.finding.id, alertPending: false }, "Merge", { etag: pending.version });
-      return true;
+      marked = await this.client.submitTransaction(mark);
     } catch (error) {
       if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) return false; // changed meanwhile: stays pending
       throw error;
     }
+    // Sub-responses come in the order of the actions: the finding's ETag follows its marker's.
+    const removals = batch.flatMap((p, i) => {
+      const etag = marked.subResponses[2 * i + 1]?.etag;
+      return etag ? [{ rowKey: pendingRowKey(p.finding), findingId: p.finding.id, etag }] : [];
+    });
+    if (!(await this.#removeMarkers(partition, removals)) && removals.length > 1) for (const r of removals) await this.#removeMarkers(partition, [r]);
+    return true;
   }
+
+  /** Deletes cleared markers, each only while its finding is at `etag`; false when one of them changed (nothing is deleted then). */
+  async #removeMarkers(partition: string, removals: readonly { rowKey: string; findingId: string; etag: string }[]): Promise<boolean> {
+    if (removals.length === 0) return true;
+    const actions = removals.flatMap((r): TransactionAction[] => [
+      ["delete", { partitionKey: partition, rowKey: r.rowKey }],
+      ["update", { partitionKey: partition, rowKey: r.findingId, alertPending: false }, "Merge", { etag: r.etag }],
+    ]);
+    try {
+      await this.client.submitTransaction(actions);
+      return true;
+    } catch (error) {
+      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) return false; // written meanwhile: its new marker stays
+      throw error;
+    }
+  }
+
+  /** Removes a marker left cleared (its finding announced; the second step of a clear did not happen). */
+  async #removeClearedMarker(partition: string, rowKey: string, findingId: string): Promise<void> {
+    let finding;
+    try {
+      finding = await this.client.getEntity<Record<string, unknown>>(partition, findingId);
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return;
+      throw error;
+    }
+    // A finding pending again has a new marker under this key already; a cleared one has nothing left to announce.
+    if (finding.alertPending === true) return;
+    await this.#removeMarkers(partition, [{ rowKey, findingId, etag: finding.etag }]);
+  }
+}
+
+/**
+ * The transaction actions that write one finding: the finding (conditional on `etag` when it was
+ * read, else created) and, while it has a state change to announce, its outbox marker (a copy of
+ * the finding under `~pending.…`). Every writer of findings must write them together, in one
+ * transaction: the outbox's timer finds pending changes through the markers alone.
+ */
+export function findingWriteActions(partition: string, finding: Finding, etag: string | undefined): TransactionAction[] {
+  const entity: Entity = { ...toEntity(partition, finding.id, finding, FINDING_JSON), assignmentKey: assignmentKey(finding.assignmentId) };
+  const actions: TransactionAction[] = [etag ? ["update", entity, "Replace", { etag }] : ["create", entity]];
+  // The marker has no assignmentKey: reads of an assignment's findings never see it.
+  if (finding.alertPending) actions.push(["upsert", toEntity(partition, pendingRowKey(finding), finding, FINDING_JSON), "Replace"]);
+  return actions;
+}
+
+/** Packs groups of actions into transactions of at most `max`, never splitting a group. */
+function packGroups(groups: readonly (readonly TransactionAction[])[], max: number): TransactionAction[][] {
+  const batches: TransactionAction[][] = [];
+  let current: TransactionAction[] = [];
+  for (const group of groups) {
+    if (current.length + group.length > max) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(...group);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }
 
 const stateSchema = z.object({ lastEventTime: z.string(), deletedAt: z.string().optional() });

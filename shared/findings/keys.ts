@@ -57,5 +57,37 @@ export const STATE_ROW_PREFIX = "~assignment.";
 
 /** The RowKey of an assignment's state row, beside its findings in the same partition. */
 export function stateRowKey(assignmentId: string): string {
-  return `${STATE_ROW_PREFIX}${createHash("sha256").update(assignmentKey(assignmentId)).digest("hex").slice(0, 32)}`;
+  return `${STATE_ROW_PREFIX}${assignmentHash(assignmentId)}`;
+}
+
+/** The hash of an assignment's canonical id that its finding ids and its state row end with. */
+export function assignmentHash(assignmentId: string): string {
+  return createHash("sha256").update(assignmentKey(assignmentId)).digest("hex").slice(0, 32);
+}
+
+// The outbox's markers: one per finding with a state change to announce, written in the same
+// transaction as the finding. Keyed by the assignment's hash first, so one assignment's markers
+// are one RowKey range, and every marker of a partition is the range "~pending." … "~pending/".
+export const PENDING_ROW_PREFIX = "~pending.";
+/** The first key after every marker of a partition ("/" sorts right after "."). */
+export const PENDING_ROW_END = "~pending/";
+
+/** The RowKey of a finding's outbox marker, beside the finding in its partition. */
+export function pendingRowKey(finding: { readonly id: string; readonly assignmentId: string }): string {
+  return `${pendingRowPrefix(finding.assignmentId)}${finding.id}`;
+}
+
+/** The start of the RowKey range holding one assignment's outbox markers. */
+export function pendingRowPrefix(assignmentId: string): string {
+  return `${PENDING_ROW_PREFIX}${assignmentHash(assignmentId)}.`;
+}
+
+// Table Storage cannot list partitions, so the partitions that hold findings are registered in a
+// partition of their own (written before the first commit into each); the outbox's timer reads
+// this short list, then one marker range per partition, and never the findings themselves.
+export const PARTITION_INDEX = "~partitions";
+
+/** The RowKey registering a findings partition (after "~", so findings queries never see it). */
+export function partitionIndexRowKey(partition: string): string {
+  return `~${partition}`;
 }

@@ -47,15 +47,30 @@ export interface FindingsStore {
    */
   commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[] }): Promise<boolean>;
   /**
-   * The finding as stored now, when it still has a state change to announce: what the outbox
-   * sends is always what is stored, never a copy a concurrent judgement has since replaced.
+   * The outbox: stored findings with a state change to announce, as stored now (what the outbox
+   * sends is never a copy a concurrent judgement has since replaced). With `assignmentIds`, only
+   * those assignments' (a few range reads); without, every partition's (the timer's round: the
+   * partitions that hold findings, then one range read of pending markers in each, never a scan
+   * of the findings). At most `limit`.
    */
-  pendingAlert(finding: Pick<Finding, "id" | "scope">): Promise<PendingAlert | null>;
-  /** Marks the change as handed to the outbox, only if the finding is still at the version read (a newer change stays pending). */
-  clearAlertPending(pending: PendingAlert): Promise<boolean>;
+  listPendingAlerts(options?: ListPendingAlertsOptions): Promise<PendingAlert[]>;
+  /**
+   * Marks changes as handed to the outbox, each only if its finding is still at the version read
+   * (a newer change stays pending); one transaction per partition where it can. Returns the ids
+   * of the findings cleared.
+   */
+  clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>>;
 }
 
-/** A stored finding with a state change to announce, the version it was read at, and when it was written. */
+/** Which pending state changes to list. */
+export interface ListPendingAlertsOptions {
+  /** Only these assignments' (ids compared without case). */
+  readonly assignmentIds?: readonly string[];
+  /** At most this many (a round's cap). */
+  readonly limit?: number;
+}
+
+/** A stored finding with a state change to announce, the version of its outbox marker, and when it was written. */
 export interface PendingAlert {
   readonly finding: Finding;
   readonly version: string;

@@ -8,19 +8,52 @@ export const deliverySchema = z.object({
   /** pending: to send; digest: waits for the digest; delivered; failed: gave up after the last attempt. */
   status: z.enum(["pending", "digest", "delivered", "failed"]),
   attempts: z.number().int(),
+  /**
+   * While pending, when the delivery is next due: the next retry, or, while an instance is
+   * sending it, the end of that instance's lease (if the instance dies, the timer sends it then).
+   */
   nextAttemptAt: z.string(),
   lastError: z.string().nullable(),
   createdAt: z.string(),
   deliveredAt: z.string().nullable(),
+  /** The idempotency key of the message that delivered it: the alert's own id, or a summary's or a digest's key. */
+  deliveredIn: z.string().nullable(),
   /** The Alert, as JSON: what was (or will be) sent. */
   payload: z.string(),
 });
 export type Delivery = z.infer<typeof deliverySchema>;
 
-/** Where deliveries are kept. */
+/** A delivery's change of state: `previous` as the caller holds it (created or claimed), `next` to store. */
+export interface DeliveryChange {
+  readonly previous: Delivery;
+  readonly next: Delivery;
+}
+
+/**
+ * Where deliveries are kept. Pending and digest deliveries are indexed, so finding what is due
+ * reads only what is due; every change of a delivery updates its index in the same transaction.
+ */
 export interface AlertDeliveries {
-  /** Creates the row unless it exists (a redelivered state change never resets a delivered alert); true when created. */
-  createIfAbsent(delivery: Delivery): Promise<boolean>;
-  update(delivery: Delivery): Promise<void>;
+  /**
+   * Creates the deliveries whose rows do not exist yet (a redelivered state change never resets
+   * a delivered alert), in transactions of many where it can; returns those it created: the
+   * caller alone sends them, until their `nextAttemptAt` (its lease) passes.
+   */
+  create(deliveries: readonly Delivery[]): Promise<Delivery[]>;
+  /**
+   * Claims pending deliveries due at `now` (at most `limit`, the longest waiting first), moving
+   * each one's `nextAttemptAt` to `leaseUntil`: while the claimer sends them, no one else does.
+   * One another instance claimed first is left out.
+   */
+  claimDue(options: { readonly now: Date; readonly leaseUntil: Date; readonly limit: number }): Promise<Delivery[]>;
+  /**
+   * Stores outcomes (delivered, retry at `nextAttemptAt`, failed, still waiting for the digest),
+   * in transactions of many. A change whose delivery another instance claimed meanwhile (this
+   * one's lease ran out) is dropped: that instance sends it again, with the same idempotency key.
+   */
+  update(changes: readonly DeliveryChange[]): Promise<void>;
+  /** The deliveries waiting for the digest (read from their index). */
+  listDigest(): Promise<Delivery[]>;
+  /** Every delivery, or those with one status, oldest first: for operators, a scan of the table. */
   list(options?: { readonly status?: Delivery["status"] }): Promise<Delivery[]>;
 }

@@ -1,10 +1,11 @@
 import type { ResponseConfig } from "../config.js";
 import type { FindingsStore, PendingAlert } from "../findings/store.js";
+import { mapConcurrently } from "../model/concurrency.js";
 import type { Finding } from "../model/finding.js";
 import { alertId, portalUrl, type Alert, type ResponseTaken } from "./alert.js";
-import { formatMessage } from "./channels/index.js";
-import type { ChannelKind } from "./channels/types.js";
-import type { AlertDeliveries, Delivery } from "./deliveries.js";
+import { formatMessage, formatSummary, idempotencyKey } from "./channels/index.js";
+import type { ChannelKind, ChannelMessage } from "./channels/types.js";
+import type { AlertDeliveries, Delivery, DeliveryChange } from "./deliveries.js";
 import { routeAlert } from "./route.js";
 import type { AlertSender } from "./sender.js";
 import { describeError } from "../errors.js";
@@ -20,11 +21,24 @@ export interface DispatchDependencies {
 
 /** What one dispatch round did. */
 export interface DispatchReport {
+  /** Deliveries created (one per alert and channel, the digest's included). */
   readonly queued: number;
   readonly delivered: number;
   readonly retrying: number;
   readonly failed: number;
+  /** Messages the channels accepted: one per alert, or one summary for many. */
+  readonly messages: number;
 }
+
+/** Most state changes, and most due deliveries, one timer round takes on (the rest wait for the next). */
+export const ROUND_MAX_ALERTS = 10_000;
+/** Messages in flight at once in a round. */
+export const SEND_CONCURRENCY = 8;
+/**
+ * How long the instance that created or claimed a delivery has to send it before the timer may
+ * send it instead (it died, or is stuck): the delivery's `nextAttemptAt` while it is being sent.
+ */
+export const DELIVERY_LEASE_MS = 2 * 60_000;
 
 function responseOf(f: Finding): ResponseTaken {
   switch (f.responseKind) {
@@ -75,34 +89,21 @@ function target(config: ResponseConfig, channel: ChannelKind): { url: string; se
   throw new TypeError(`alert channel ${channel} has no URL configured`);
 }
 
-/** Puts an alert in the outbox for the channels its routes name (idempotent per alert and channel); returns the rows it created. */
-export async function queueAlert(deps: DispatchDependencies, alert: Alert): Promise<Delivery[]> {
+/** The deliveries of an alert on the channels its routes name: pending (leased to the creator) or waiting for the digest. */
+function deliveriesOf(deps: DispatchDependencies, alert: Alert, now: Date): Delivery[] {
   const { immediate, digest } = routeAlert(alert, deps.response.routes);
-  const now = deps.now().toISOString();
-  const rows: Delivery[] = [
-    ...immediate.map((channel) => ({ channel, status: "pending" as const })),
-    ...digest.map((channel) => ({ channel, status: "digest" as const })),
-  ].map(({ channel, status }) => ({ alertId: alert.id, channel, findingId: alert.findingId, status, attempts: 0, nextAttemptAt: now, lastError: null, createdAt: now, deliveredAt: null, payload: JSON.stringify(alert) }));
-  const created = await Promise.all(rows.map((row) => deps.deliveries.createIfAbsent(row)));
-  return rows.filter((_, i) => created[i]);
+  const createdAt = now.toISOString();
+  const lease = new Date(now.getTime() + DELIVERY_LEASE_MS).toISOString();
+  const payload = JSON.stringify(alert);
+  return [
+    ...immediate.map((channel) => ({ channel, status: "pending" as const, nextAttemptAt: lease })),
+    ...digest.map((channel) => ({ channel, status: "digest" as const, nextAttemptAt: createdAt })),
+  ].map(({ channel, status, nextAttemptAt }) => ({ alertId: alert.id, channel, findingId: alert.findingId, status, attempts: 0, nextAttemptAt, lastError: null, createdAt, deliveredAt: null, deliveredIn: null, payload }));
 }
 
-/** Phase 1: turns findings with a pending state change into outbox rows, then clears their flag; returns the new rows. */
-async function materialize(deps: DispatchDependencies, findings: readonly Finding[]): Promise<Delivery[]> {
-  // Each finding's rows are queued before its flag is cleared; findings are independent of each other.
-  const rows = await Promise.all(
-    findings
-      .filter((f) => f.alertPending)
-      .map(async (finding) => {
-        // What is announced is what is stored now, never a copy a concurrent judgement has replaced.
-        const pending = await deps.findings.pendingAlert(finding);
-        if (!pending || heldForRevocation(pending, deps.now())) return [];
-        const queued = await queueAlert(deps, alertFromFinding(pending.finding, deps.response.mode));
-        await deps.findings.clearAlertPending(pending);
-        return queued;
-      }),
-  );
-  return rows.flat();
+/** Puts an alert in the outbox for the channels its routes name (idempotent per alert and channel); returns the rows it created, which the caller sends. */
+export async function queueAlert(deps: DispatchDependencies, alert: Alert): Promise<Delivery[]> {
+  return deps.deliveries.create(deliveriesOf(deps, alert, deps.now()));
 }
 
 /** How long an announcement waits for a revocation in progress to end, before it is sent as it stands. */
@@ -117,68 +118,132 @@ function heldForRevocation(pending: PendingAlert, now: Date): boolean {
 
 const backoffMs = (base: number, attempts: number) => Math.min(3_600_000, base * 2 ** Math.max(0, attempts - 1));
 
-/** Phase 2: sends the due pending deliveries among `rows`; failures are retried with back-off, then marked failed. */
+/** Awaits every promise, then throws the first failure: nothing is left running when this throws. */
+async function settleAll<T extends readonly unknown[]>(promises: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/**
+ * One round of the outbox: the state changes in `pending` become deliveries (created in
+ * batches; only the instance that creates a delivery sends it), their markers are cleared once
+ * every delivery exists (a crash before leaves them for the next round), and what was created or
+ * `claimed` is sent and recorded.
+ */
+async function dispatchRound(deps: DispatchDependencies, pending: readonly PendingAlert[], claimed: readonly Delivery[]): Promise<DispatchReport> {
+  const now = deps.now();
+  const ready = pending.filter((p) => !heldForRevocation(p, now));
+  const created = ready.length ? await deps.deliveries.create(ready.flatMap((p) => deliveriesOf(deps, alertFromFinding(p.finding, deps.response.mode), now))) : [];
+  // The markers go while the messages are on their way: every delivery they stand for exists.
+  const [, sent] = await settleAll<[ReadonlySet<string>, Omit<DispatchReport, "queued">]>([ready.length ? deps.findings.clearAlertsPending(ready) : Promise.resolve(new Set<string>()), deliverRows(deps, [...created, ...claimed])]);
+  return { queued: created.length, ...sent };
+}
+
+/** One POST and the deliveries it carries. */
+interface Send {
+  readonly message: ChannelMessage;
+  readonly deliveries: readonly Delivery[];
+}
+
+/**
+ * The messages for a channel's deliveries: one each, or, past the summary threshold, one summary
+ * (in parts on the webhook when it is very large) standing for all of them.
+ */
+function messagesFor(deps: DispatchDependencies, channel: ChannelKind, deliveries: readonly Delivery[], nowSeconds: number): Send[] {
+  const to = target(deps.response, channel);
+  if (deliveries.length <= deps.response.alertSummaryThreshold) {
+    return deliveries.map((d) => ({ message: formatMessage(channel, to, [JSON.parse(d.payload) as Alert], nowSeconds), deliveries: [d] }));
+  }
+  const byAlert = new Map(deliveries.map((d) => [d.alertId, d]));
+  return formatSummary(channel, to, deliveries.map((d) => JSON.parse(d.payload) as Alert), nowSeconds).map(({ message, alerts }) => ({ message, deliveries: alerts.flatMap((a) => byAlert.get(a.id) ?? []) }));
+}
+
+/**
+ * Sends pending deliveries the caller owns (created or claimed), at most SEND_CONCURRENCY
+ * messages at once, and records every outcome in batches: delivered; a failure retried with
+ * back-off; failed after the last attempt.
+ */
 export async function deliverRows(deps: DispatchDependencies, rows: readonly Delivery[]): Promise<Omit<DispatchReport, "queued">> {
   const now = deps.now();
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const byChannel = new Map<ChannelKind, Delivery[]>();
+  for (const d of rows) if (d.status === "pending") byChannel.set(d.channel, [...(byChannel.get(d.channel) ?? []), d]);
+  const sends = [...byChannel].flatMap(([channel, deliveries]) => messagesFor(deps, channel, deliveries, nowSeconds));
+  const errors = await mapConcurrently(sends, SEND_CONCURRENCY, async ({ message }) => {
+    try {
+      await deps.sender.send(message);
+      return null;
+    } catch (error) {
+      return error;
+    }
+  });
+  const changes: DeliveryChange[] = [];
+  let messages = 0;
   let delivered = 0;
   let retrying = 0;
   let failed = 0;
-  for (const d of rows) {
-    if (d.status !== "pending") continue;
-    if (d.nextAttemptAt > now.toISOString()) {
-      retrying++;
-      continue;
-    }
-    const alert = JSON.parse(d.payload) as Alert;
-    const attempts = d.attempts + 1;
-    try {
-      await deps.sender.send(formatMessage(d.channel, target(deps.response, d.channel), [alert], Math.floor(now.getTime() / 1000)));
-      await deps.deliveries.update({ ...d, attempts, status: "delivered", deliveredAt: deps.now().toISOString(), lastError: null });
-      delivered++;
-    } catch (error) {
+  const settledAt = deps.now();
+  for (const [i, { message, deliveries }] of sends.entries()) {
+    const error = errors[i];
+    if (error === null) messages++;
+    for (const d of deliveries) {
+      const attempts = d.attempts + 1;
+      if (error === null) {
+        changes.push({ previous: d, next: { ...d, attempts, status: "delivered", deliveredAt: settledAt.toISOString(), deliveredIn: message.headers["x-grantguard-idempotency-key"] ?? null, lastError: null } });
+        delivered++;
+        continue;
+      }
       const gaveUp = attempts >= deps.response.alertMaxAttempts;
-      await deps.deliveries.update({ ...d, attempts, status: gaveUp ? "failed" : "pending", lastError: describeError(error), nextAttemptAt: new Date(now.getTime() + backoffMs(deps.response.alertRetryBaseMs, attempts)).toISOString() });
+      changes.push({ previous: d, next: { ...d, attempts, status: gaveUp ? "failed" : "pending", lastError: describeError(error), nextAttemptAt: new Date(now.getTime() + backoffMs(deps.response.alertRetryBaseMs, attempts)).toISOString() } });
       if (gaveUp) failed++;
       else retrying++;
     }
   }
-  return { delivered, retrying, failed };
+  await deps.deliveries.update(changes);
+  return { delivered, retrying, failed, messages };
 }
 
 /**
- * The timer's round: every pending state change in the findings table (whatever a crash left
- * behind), then every due delivery in the outbox. Both are table scans, so this runs on a timer,
- * not per event.
+ * The timer's round: pending state changes (whatever a crash or an outage left behind), found
+ * through the outbox markers of each findings partition, and the deliveries that are due (retries,
+ * and those whose sender's lease ran out), found through the due index. It reads what is
+ * pending or due, never the findings or the delivered alerts.
  */
 export async function dispatchAlerts(deps: DispatchDependencies): Promise<DispatchReport> {
-  const queued = (await materialize(deps, await deps.findings.list({ alertPending: true }))).length;
-  return { queued, ...(await deliverRows(deps, await deps.deliveries.list({ status: "pending" }))) };
+  const now = deps.now();
+  const [pending, claimed] = await settleAll<[PendingAlert[], Delivery[]]>([
+    deps.findings.listPendingAlerts({ limit: ROUND_MAX_ALERTS }),
+    deps.deliveries.claimDue({ now, leaseUntil: new Date(now.getTime() + DELIVERY_LEASE_MS), limit: ROUND_MAX_ALERTS }),
+  ]);
+  return dispatchRound(deps, pending, claimed);
 }
 
-/** Right after an event: the alerts of the findings it just wrote, and only those (no scans). */
+/** Right after an event (or a sweep's batch): the alerts of the findings it just wrote, read back as stored (no scans). */
 export async function dispatchFindings(deps: DispatchDependencies, findings: readonly Finding[]): Promise<DispatchReport> {
-  const rows = await materialize(deps, findings);
-  return { queued: rows.length, ...(await deliverRows(deps, rows)) };
+  const assignmentIds = [...new Set(findings.filter((f) => f.alertPending).map((f) => f.assignmentId.toLowerCase()))];
+  const pending = assignmentIds.length ? await deps.findings.listPendingAlerts({ assignmentIds }) : [];
+  return dispatchRound(deps, pending, []);
 }
 
 /** Sends every alert waiting for the digest, one message per channel; a failed channel keeps its alerts for the next digest. */
 export async function sendDigest(deps: DispatchDependencies): Promise<{ readonly sent: number; readonly alerts: number }> {
-  const waiting = await deps.deliveries.list({ status: "digest" });
+  const waiting = await deps.deliveries.listDigest();
   const byChannel = new Map<ChannelKind, Delivery[]>();
   for (const d of waiting) byChannel.set(d.channel, [...(byChannel.get(d.channel) ?? []), d]);
-  let sent = 0;
-  let alerts = 0;
-  for (const [channel, rows] of byChannel) {
-    const now = deps.now();
+  const now = deps.now();
+  const results = await mapConcurrently([...byChannel], SEND_CONCURRENCY, async ([channel, rows]): Promise<{ rows: Delivery[]; sent: boolean; changes: DeliveryChange[] }> => {
+    const alerts = rows.map((r) => JSON.parse(r.payload) as Alert);
     try {
-      await deps.sender.send(formatMessage(channel, target(deps.response, channel), rows.map((r) => JSON.parse(r.payload) as Alert), Math.floor(now.getTime() / 1000)));
+      await deps.sender.send(formatMessage(channel, target(deps.response, channel), alerts, Math.floor(now.getTime() / 1000)));
     } catch (error) {
-      for (const r of rows) await deps.deliveries.update({ ...r, attempts: r.attempts + 1, lastError: describeError(error) });
-      continue;
+      return { rows, sent: false, changes: rows.map((r) => ({ previous: r, next: { ...r, attempts: r.attempts + 1, lastError: describeError(error) } })) };
     }
-    for (const r of rows) await deps.deliveries.update({ ...r, attempts: r.attempts + 1, status: "delivered", deliveredAt: now.toISOString(), lastError: null });
-    sent++;
-    alerts += rows.length;
-  }
-  return { sent, alerts };
+    const key = idempotencyKey(alerts);
+    return { rows, sent: true, changes: rows.map((r) => ({ previous: r, next: { ...r, attempts: r.attempts + 1, status: "delivered" as const, deliveredAt: now.toISOString(), deliveredIn: key, lastError: null } })) };
+  });
+  await deps.deliveries.update(results.flatMap((r) => r.changes));
+  const sent = results.filter((r) => r.sent);
+  return { sent: sent.length, alerts: sent.reduce((n, r) => n + r.rows.length, 0) };
 }

@@ -1,10 +1,11 @@
 import type { Principals, RoleAssignments, RoleDefinitions } from "../../shared/facts/sources.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, PendingAlert } from "../../shared/findings/store.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PendingAlert } from "../../shared/findings/store.js";
 import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../../shared/model/access.js";
 import type { EventRecord, Finding } from "../../shared/model/finding.js";
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
 import { loadConfig, type ResponseConfig } from "../../shared/config.js";
 import type { Alert } from "../../shared/response/alert.js";
+import type { AlertDeliveries, Delivery, DeliveryChange } from "../../shared/response/deliveries.js";
 import { ARMED, type Breaker, type Revocation, type RevocationStatus, type RevocationStore } from "../../shared/response/revocations.js";
 import type { RevocationDependencies } from "../../shared/response/revoke.js";
 
@@ -78,17 +79,77 @@ export class InMemoryFindingsStore implements FindingsStore {
     return true;
   }
 
-  async pendingAlert(finding: Pick<Finding, "id" | "scope">): Promise<PendingAlert | null> {
-    const stored = this.findings.get(finding.id);
-    return stored?.alertPending ? { finding: structuredClone(stored), version: String(this.#versions.get(finding.id) ?? 0), writtenAt: this.writtenAt.get(finding.id) ?? new Date() } : null;
+  async listPendingAlerts(options: ListPendingAlertsOptions = {}): Promise<PendingAlert[]> {
+    const assignments = options.assignmentIds ? new Set(options.assignmentIds.map((id) => id.toLowerCase())) : null;
+    return [...this.findings.values()]
+      .filter((f) => f.alertPending && (!assignments || assignments.has(f.assignmentId.toLowerCase())))
+      .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
+      .map((f) => ({ finding: structuredClone(f), version: String(this.#versions.get(f.id) ?? 0), writtenAt: this.writtenAt.get(f.id) ?? new Date() }));
   }
 
-  async clearAlertPending(pending: PendingAlert): Promise<boolean> {
-    const current = this.findings.get(pending.finding.id);
-    if (!current || String(this.#versions.get(pending.finding.id) ?? 0) !== pending.version) return false;
-    this.findings.set(pending.finding.id, { ...current, alertPending: false });
-    this.#versions.set(pending.finding.id, (this.#versions.get(pending.finding.id) ?? 0) + 1);
-    return true;
+  async clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>> {
+    const cleared = new Set<string>();
+    for (const p of pending) {
+      const current = this.findings.get(p.finding.id);
+      if (!current || String(this.#versions.get(p.finding.id) ?? 0) !== p.version) continue;
+      this.findings.set(p.finding.id, { ...current, alertPending: false });
+      this.#versions.set(p.finding.id, (this.#versions.get(p.finding.id) ?? 0) + 1);
+      cleared.add(p.finding.id);
+    }
+    return cleared;
+  }
+}
+
+/** Deliveries in a Map, with the table's semantics: create only what is absent, claim what is due once. */
+export class InMemoryAlertDeliveries implements AlertDeliveries {
+  readonly rows = new Map<string, Delivery>();
+  /** Set to make the next create or update throw (a storage outage). */
+  failNext: Error | null = null;
+
+  #check(): void {
+    const error = this.failNext;
+    this.failNext = null;
+    if (error) throw error;
+  }
+
+  async create(deliveries: readonly Delivery[]): Promise<Delivery[]> {
+    this.#check();
+    const created: Delivery[] = [];
+    for (const d of deliveries) {
+      const key = `${d.alertId}|${d.channel}`;
+      if (this.rows.has(key)) continue;
+      this.rows.set(key, structuredClone(d));
+      created.push(d);
+    }
+    return created;
+  }
+
+  async claimDue(options: { readonly now: Date; readonly leaseUntil: Date; readonly limit: number }): Promise<Delivery[]> {
+    const due = [...this.rows.values()].filter((d) => d.status === "pending" && d.nextAttemptAt <= options.now.toISOString()).slice(0, options.limit);
+    return due.map((d) => {
+      const claimed = { ...d, nextAttemptAt: options.leaseUntil.toISOString() };
+      this.rows.set(`${d.alertId}|${d.channel}`, claimed);
+      return structuredClone(claimed);
+    });
+  }
+
+  async update(changes: readonly DeliveryChange[]): Promise<void> {
+    this.#check();
+    for (const { previous, next } of changes) {
+      const key = `${previous.alertId}|${previous.channel}`;
+      const current = this.rows.get(key);
+      // A delivery another claimer moved meanwhile keeps that claimer's state.
+      if (!current || current.status !== previous.status || current.nextAttemptAt !== previous.nextAttemptAt) continue;
+      this.rows.set(key, structuredClone(next));
+    }
+  }
+
+  async listDigest(): Promise<Delivery[]> {
+    return this.list({ status: "digest" });
+  }
+
+  async list(options: { readonly status?: Delivery["status"] } = {}): Promise<Delivery[]> {
+    return [...this.rows.values()].filter((d) => !options.status || d.status === options.status).map((d) => structuredClone(d));
   }
 }
 
