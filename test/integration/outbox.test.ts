@@ -147,7 +147,7 @@ describe("the timer's round", () => {
     const stuck = new Promise<void>((_, reject) => (release = reject));
     const judging = dispatchFindings({ ...runtime.dispatch, sender: { send: () => stuck }, now: () => now }, written);
     await expect.poll(async () => (await runtime.services.deliveries.list()).length).toBe(2);
-    await expect.poll(async () => (await runtime.services.findings.listPendingAlerts()).length).toBe(0);
+    await expect.poll(async () => (await runtime.services.findings.list({ alertPending: true })).length).toBe(0);
 
     const timer: DispatchDependencies = { ...runtime.dispatch, now: () => now };
     expect(await dispatchAlerts(timer)).toMatchObject({ delivered: 0 });
@@ -176,9 +176,11 @@ describe("a bulk change", () => {
     const written = Array.from({ length: 30 }, (_, i) => finding(assignmentIn(SUBSCRIPTIONS[i % 2]!, 100 + i), i % 3 ? "guest-owner" : "stale-owner"));
     await store(runtime.services.findings as TableFindingsStore, written);
 
-    expect(await runtime.dispatchAlerts()).toMatchObject({ queued: 90, delivered: 90, messages: 3 });
+    const report = await runtime.dispatchAlerts();
 
     expect(receiver.received).toHaveLength(1);
+    expect(chat.received).toHaveLength(2);
+    expect(report).toMatchObject({ queued: 90, delivered: 90, messages: 3 });
     const [hook] = receiver.received;
     expect(hook?.verified).toBe(true);
     const body = hook?.body as { summary: { alerts: number; byPolicy: { policyId: string; count: number }[] }; alerts: Alert[] };
