@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import { odata, RestError, type TableClient, type TableEntity, type TransactionAction } from "@azure/data-tables";
 import { StoreCorruptError } from "../errors.js";
 import { sanitizeKey } from "../findings/keys.js";
@@ -7,6 +8,8 @@ import { deliverySchema, type AlertDeliveries, type Delivery, type DeliveryChang
 import { ensureTable } from "./tables.js";
 
 const FIELDS = Object.keys(deliverySchema.shape);
+// A due index row: which delivery, due when.
+const duePointerSchema = z.object({ alertId: z.string(), channel: deliverySchema.shape.channel, nextAttemptAt: z.string(), findingId: z.string().nullable().default(null) });
 const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition.
 const SHARD_READS_IN_FLIGHT = 8;
 
@@ -45,17 +48,21 @@ function entity(rowKey: string, d: Delivery): Entity {
   return { partitionKey: deliveryShard(d), rowKey, ...Object.fromEntries(Object.entries(d).filter(([, v]) => v !== null)) };
 }
 
+/**
+ * A delivery's index row: for the due index a pointer (which record, due when; the timer reads
+ * the records it claims), for the digest a copy (the digest sends them all, once an hour).
+ */
+function indexEntity(rowKey: string, d: Delivery): Entity {
+  if (d.status !== "pending") return entity(rowKey, d);
+  return { partitionKey: deliveryShard(d), rowKey, alertId: d.alertId, channel: d.channel, nextAttemptAt: d.nextAttemptAt, ...(d.findingId ? { findingId: d.findingId } : {}) };
+}
+
 /** One delivery's create: its record and its index row, both new. */
 function createActions(d: Delivery): TransactionAction[] {
   const index = indexKey(d);
-  return [["create", entity(recordKey(d), d)], ...(index ? [["create", entity(index, d)] as TransactionAction] : [])];
+  return [["create", entity(recordKey(d), d)], ...(index ? [["create", indexEntity(index, d)] as TransactionAction] : [])];
 }
 
-/**
- * One change: the record replaced, the index row it had removed (it must still be there: if
- * another instance claimed the delivery meanwhile, the whole transaction fails) and the new one
- * written.
- */
 /**
  * The record's part of a change: only the fields that changed (a Merge: the payload is not sent
  * again), unless one of them becomes null, which only a Replace can say (Table Storage stores no nulls).
@@ -66,16 +73,21 @@ function recordAction(previous: Delivery, next: Delivery): TransactionAction {
   return ["update", { partitionKey: deliveryShard(next), rowKey: recordKey(next), ...Object.fromEntries(changed.map((k) => [k, next[k]])) }, "Merge"];
 }
 
+/**
+ * One change: the record updated, the index row it had removed (it must still be there: if
+ * another instance claimed the delivery meanwhile, the whole transaction fails) and the new one
+ * written.
+ */
 function changeActions({ previous, next }: DeliveryChange): TransactionAction[] {
   const before = indexKey(previous);
   const after = indexKey(next);
   const actions: TransactionAction[] = [recordAction(previous, next)];
   if (before && before === after) {
-    actions.push(["update", entity(after, next), "Replace"]);
+    actions.push(["update", indexEntity(after, next), "Replace"]);
     return actions;
   }
   if (before) actions.push(["delete", { partitionKey: deliveryShard(previous), rowKey: before }]);
-  if (after) actions.push(["create", entity(after, next)]);
+  if (after) actions.push(["create", indexEntity(after, next)]);
   return actions;
 }
 
@@ -145,13 +157,13 @@ export class TableAlertDeliveries implements AlertDeliveries {
     return this.#submit(unique, createActions, (d) => d, 2);
   }
 
-  /** The rows of one index range in every shard, at most `limit` per shard. */
-  async #listIndex(from: string, to: string, limit: number): Promise<{ delivery: Delivery; rowKey: string }[]> {
+  /** The entities of one RowKey range in every shard, at most `limit` per shard. */
+  async #listIndex(from: string, to: string, limit: number): Promise<Record<string, unknown>[]> {
     const found = await mapConcurrently(DELIVERY_SHARDS, SHARD_READS_IN_FLIGHT, async (shard) => {
-      const rows: { delivery: Delivery; rowKey: string }[] = [];
+      const rows: Record<string, unknown>[] = [];
       const filter = `${odata`PartitionKey eq ${shard}`} and ${odata`RowKey ge ${from}`} and ${odata`RowKey lt ${to}`}`;
       for await (const e of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-        rows.push({ delivery: this.#parse(e), rowKey: e.rowKey ?? "" });
+        rows.push(e);
         if (rows.length >= limit) break;
       }
       return rows;
@@ -162,15 +174,31 @@ export class TableAlertDeliveries implements AlertDeliveries {
   async claimDue(options: { readonly now: Date; readonly leaseUntil: Date; readonly limit: number }): Promise<Delivery[]> {
     await this.#ensure();
     // "/" sorts right after ".": every key "due.{t}.…" with t ≤ now, and none after.
-    const due = (await this.#listIndex(DUE, `${DUE}${options.now.toISOString()}/`, options.limit))
-      .map((row) => row.delivery)
-      .filter((d) => d.status === "pending")
+    const pointers = (await this.#listIndex(DUE, `${DUE}${options.now.toISOString()}/`, options.limit))
+      .flatMap((e) => {
+        const parsed = duePointerSchema.safeParse(e);
+        if (!parsed.success) throw new StoreCorruptError(`due delivery ${String(e.partitionKey)}/${String(e.rowKey)} is malformed: ${parsed.error.issues[0]?.message}`);
+        return [parsed.data];
+      })
       .sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt))
       .slice(0, options.limit);
     const leaseUntil = options.leaseUntil.toISOString();
-    const claims = due.map((previous) => ({ previous, next: { ...previous, nextAttemptAt: leaseUntil } }));
-    const claimed = await this.#submit(claims, changeActions, (c) => c.previous, 3);
-    return claimed.map((c) => c.next);
+    // A claim moves the pointer to the lease's end and says so on the record; only one claimer's delete of the old pointer succeeds.
+    const claimed = await this.#submit(
+      pointers,
+      (p): TransactionAction[] => [
+        ["delete", { partitionKey: deliveryShard(p), rowKey: `${DUE}${p.nextAttemptAt}.${sanitizeKey(`${p.alertId}.${p.channel}`)}` }],
+        ["create", { partitionKey: deliveryShard(p), rowKey: `${DUE}${leaseUntil}.${sanitizeKey(`${p.alertId}.${p.channel}`)}`, ...p, nextAttemptAt: leaseUntil }],
+        ["update", { partitionKey: deliveryShard(p), rowKey: `${RECORD}${sanitizeKey(`${p.alertId}.${p.channel}`)}`, nextAttemptAt: leaseUntil }, "Merge"],
+      ],
+      (p) => p,
+      3,
+    );
+    const records = await mapConcurrently(claimed, SHARD_READS_IN_FLIGHT, async (p) => this.#parse(await this.client.getEntity<Record<string, unknown>>(deliveryShard(p), `${RECORD}${sanitizeKey(`${p.alertId}.${p.channel}`)}`)));
+    // A pointer whose record is no longer pending has nothing left to send: it goes.
+    const stale = records.filter((d) => d.status !== "pending");
+    await mapConcurrently(stale, SHARD_READS_IN_FLIGHT, (d) => this.client.deleteEntity(deliveryShard(d), dueKey(d)).then(() => undefined));
+    return records.filter((d) => d.status === "pending");
   }
 
   async update(changes: readonly DeliveryChange[]): Promise<void> {
@@ -181,7 +209,7 @@ export class TableAlertDeliveries implements AlertDeliveries {
   async listDigest(): Promise<Delivery[]> {
     await this.#ensure();
     const rows = await this.#listIndex(DIGEST, "digest/", Number.POSITIVE_INFINITY);
-    return rows.map((r) => r.delivery).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return rows.map((e) => this.#parse(e)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async list(options: { readonly status?: Delivery["status"] } = {}): Promise<Delivery[]> {

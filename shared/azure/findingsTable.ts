@@ -100,6 +100,8 @@ export class TableFindingsStore implements FindingsStore {
     let state: AssignmentState | null = null;
     for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
       versions.set(entity.rowKey ?? "", entity.etag);
+      // The assignment's outbox markers come back too: only their versions matter to a commit.
+      if (entity.rowKey?.startsWith(PENDING_ROW_PREFIX)) continue;
       if (entity.rowKey?.startsWith(STATE_ROW_PREFIX)) {
         const parsed = stateSchema.safeParse(entity);
         if (!parsed.success) throw new StoreCorruptError(`assignment state ${partition}/${entity.rowKey} in table ${this.client.tableName} is malformed: ${parsed.error.issues[0]?.message}`);
@@ -125,7 +127,7 @@ export class TableFindingsStore implements FindingsStore {
       if (findingsPartition(finding.scope) !== partition || assignmentKey(finding.assignmentId) !== key) throw new TypeError(`finding ${finding.id} is not about ${record.assignmentId}`);
       const before = stored.get(finding.id);
       if (before && isDeepStrictEqual(before, finding)) continue;
-      groups.push(findingWriteActions(partition, finding, record.versions.get(finding.id)));
+      groups.push(findingWriteActions(partition, finding, before ?? null, record.versions));
     }
     // The timer finds pending markers through the partition index: register before the first write.
     await this.#register(partition);
@@ -167,25 +169,34 @@ export class TableFindingsStore implements FindingsStore {
         })
       : (await this.#partitions()).map((partition) => ({ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END }));
     const found: PendingAlert[] = [];
-    const cleared: { partition: string; rowKey: string; finding: Finding }[] = [];
     await mapConcurrently(ranges, PARTITION_READS_IN_FLIGHT, async ({ partition, from, to }) => {
       if (found.length >= limit) return;
       const filter = `${odata`PartitionKey eq ${partition}`} and ${odata`RowKey ge ${from}`} and ${odata`RowKey lt ${to}`}`;
       for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
         if (found.length >= limit) return;
-        if (entity.cleared === true) cleared.push({ partition, rowKey: entity.rowKey ?? "", finding: this.#parse(entity) });
-        else found.push({ finding: this.#parse(entity), version: entity.etag, writtenAt: new Date(entity.timestamp ?? Date.now()) });
+        found.push({ finding: this.#parse(entity), version: entity.etag, writtenAt: new Date(entity.timestamp ?? Date.now()) });
       }
     });
-    await mapConcurrently(cleared, PARTITION_READS_IN_FLIGHT, (marker) => this.#removeClearedMarker(marker.partition, marker.rowKey, marker.finding.id));
     return found;
   }
 
+  /**
+   * Deletes each change's marker and clears its finding's flag, in one transaction per partition
+   * (up to 50 changes). The marker must still be there: a newer change of the finding has replaced
+   * it (a commit deletes the marker of the change it supersedes), or another instance cleared it,
+   * and then the transaction fails and leaves everything as it is. A rewrite of the same change
+   * (the same marker) is cleared with it: its deliveries exist already.
+   */
   async clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>> {
     await this.#ensure();
     const cleared = new Set<string>();
     const byPartition = new Map<string, PendingAlert[]>();
-    for (const p of pending) byPartition.set(findingsPartition(p.finding.scope), [...(byPartition.get(findingsPartition(p.finding.scope)) ?? []), p]);
+    for (const p of pending) {
+      const partition = findingsPartition(p.finding.scope);
+      const list = byPartition.get(partition);
+      if (list) list.push(p);
+      else byPartition.set(partition, [p]);
+    }
     const batches = [...byPartition].flatMap(([partition, items]) => chunk(items, MAX_BATCH / 2).map((batch) => ({ partition, batch })));
     await mapConcurrently(batches, PARTITION_READS_IN_FLIGHT, async ({ partition, batch }) => {
       // All at once; if one of them changed meanwhile the transaction fails, and each is cleared on its own.
@@ -195,78 +206,41 @@ export class TableFindingsStore implements FindingsStore {
     return cleared;
   }
 
-  /**
-   * Clears the flags of a partition's pending changes in two transactions. A transaction cannot
-   * delete an entity on condition of its ETag, but it can update one: so first each marker is
-   * marked cleared, only at the version read (every write of a pending finding rewrites its
-   * marker, so that version means the announcement is still the one read), with its finding's
-   * flag; then the marked markers go, each only while its finding is as the first step left it
-   * (its ETag from that step's answer). A marker left marked (a crash, a race) is removed when
-   * next seen. False when a change was newer than the version read: it stays pending.
-   */
   async #clear(partition: string, batch: readonly PendingAlert[]): Promise<boolean> {
-    const mark: TransactionAction[] = batch.flatMap((p): TransactionAction[] => [
-      ["update", { partitionKey: partition, rowKey: pendingRowKey(p.finding), cleared: true }, "Merge", { etag: p.version }],
+    const actions = batch.flatMap((p): TransactionAction[] => [
+      ["delete", { partitionKey: partition, rowKey: pendingRowKey(p.finding) }],
       ["update", { partitionKey: partition, rowKey: p.finding.id, alertPending: false }, "Merge"],
-    ]);
-    let marked;
-    try {
-      marked = await this.client.submitTransaction(mark);
-    } catch (error) {
-      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) return false; // changed meanwhile: stays pending
-      throw error;
-    }
-    // Sub-responses come in the order of the actions: the finding's ETag follows its marker's.
-    const removals = batch.flatMap((p, i) => {
-      const etag = marked.subResponses[2 * i + 1]?.etag;
-      return etag ? [{ rowKey: pendingRowKey(p.finding), findingId: p.finding.id, etag }] : [];
-    });
-    if (!(await this.#removeMarkers(partition, removals)) && removals.length > 1) for (const r of removals) await this.#removeMarkers(partition, [r]);
-    return true;
-  }
-
-  /** Deletes cleared markers, each only while its finding is at `etag`; false when one of them changed (nothing is deleted then). */
-  async #removeMarkers(partition: string, removals: readonly { rowKey: string; findingId: string; etag: string }[]): Promise<boolean> {
-    if (removals.length === 0) return true;
-    const actions = removals.flatMap((r): TransactionAction[] => [
-      ["delete", { partitionKey: partition, rowKey: r.rowKey }],
-      ["update", { partitionKey: partition, rowKey: r.findingId, alertPending: false }, "Merge", { etag: r.etag }],
     ]);
     try {
       await this.client.submitTransaction(actions);
       return true;
     } catch (error) {
-      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) return false; // written meanwhile: its new marker stays
+      if (error instanceof RestError && (error.statusCode === 404 || error.statusCode === 412)) return false; // superseded or cleared meanwhile
       throw error;
     }
-  }
-
-  /** Removes a marker left cleared (its finding announced; the second step of a clear did not happen). */
-  async #removeClearedMarker(partition: string, rowKey: string, findingId: string): Promise<void> {
-    let finding;
-    try {
-      finding = await this.client.getEntity<Record<string, unknown>>(partition, findingId);
-    } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) return;
-      throw error;
-    }
-    // A finding pending again has a new marker under this key already; a cleared one has nothing left to announce.
-    if (finding.alertPending === true) return;
-    await this.#removeMarkers(partition, [{ rowKey, findingId, etag: finding.etag }]);
   }
 }
 
 /**
- * The transaction actions that write one finding: the finding (conditional on `etag` when it was
- * read, else created) and, while it has a state change to announce, its outbox marker (a copy of
- * the finding under `~pending.…`). Every writer of findings must write them together, in one
- * transaction: the outbox's timer finds pending changes through the markers alone.
+ * The transaction actions that write one finding (conditional on the version read, else
+ * created) and keep its outbox marker: the marker of its pending state change, a copy of the
+ * finding under `~pending.…`, written with it; the marker of a pending change it supersedes,
+ * deleted. Every writer of findings must write these together, in one transaction, from a
+ * record read with `read`: the outbox's timer finds pending changes through the markers alone.
  */
-export function findingWriteActions(partition: string, finding: Finding, etag: string | undefined): TransactionAction[] {
+export function findingWriteActions(partition: string, finding: Finding, before: Finding | null, versions: ReadonlyMap<string, string>): TransactionAction[] {
+  const etag = versions.get(finding.id);
   const entity: Entity = { ...toEntity(partition, finding.id, finding, FINDING_JSON), assignmentKey: assignmentKey(finding.assignmentId) };
   const actions: TransactionAction[] = [etag ? ["update", entity, "Replace", { etag }] : ["create", entity]];
-  // The marker has no assignmentKey: reads of an assignment's findings never see it.
-  if (finding.alertPending) actions.push(["upsert", toEntity(partition, pendingRowKey(finding), finding, FINDING_JSON), "Replace"]);
+  const superseded = before?.alertPending ? pendingRowKey(before) : null;
+  const current = finding.alertPending ? pendingRowKey(finding) : null;
+  if (superseded && superseded !== current && versions.has(superseded)) actions.push(["delete", { partitionKey: partition, rowKey: superseded }]);
+  if (current) {
+    // With the assignment key, so that reading the assignment returns the marker's version too.
+    const marker: Entity = { ...toEntity(partition, current, finding, FINDING_JSON), assignmentKey: assignmentKey(finding.assignmentId) };
+    const markerEtag = versions.get(current);
+    actions.push(markerEtag ? ["update", marker, "Replace", { etag: markerEtag }] : ["create", marker]);
+  }
   return actions;
 }
 

@@ -65,16 +65,19 @@ export function assignmentHash(assignmentId: string): string {
   return createHash("sha256").update(assignmentKey(assignmentId)).digest("hex").slice(0, 32);
 }
 
-// The outbox's markers: one per finding with a state change to announce, written in the same
-// transaction as the finding. Keyed by the assignment's hash first, so one assignment's markers
-// are one RowKey range, and every marker of a partition is the range "~pending." … "~pending/".
+// The outbox's markers: one per state change still to announce, written in the same transaction
+// as its finding. Keyed by the assignment's hash first, so one assignment's markers are one RowKey
+// range, and every marker of a partition is the range "~pending." … "~pending/"; and by the state
+// change last, so a newer change of a finding is a new marker, never a rewrite of the one a
+// dispatcher is handing over.
 export const PENDING_ROW_PREFIX = "~pending.";
 /** The first key after every marker of a partition ("/" sorts right after "."). */
 export const PENDING_ROW_END = "~pending/";
 
-/** The RowKey of a finding's outbox marker, beside the finding in its partition. */
-export function pendingRowKey(finding: { readonly id: string; readonly assignmentId: string }): string {
-  return `${pendingRowPrefix(finding.assignmentId)}${finding.id}`;
+/** The RowKey of the outbox marker of a finding's pending state change, beside the finding in its partition. */
+export function pendingRowKey(finding: { readonly id: string; readonly assignmentId: string; readonly alertTransition: string | null; readonly alertAt: string | null }): string {
+  const change = createHash("sha256").update(`${finding.alertTransition ?? ""}|${finding.alertAt ?? ""}`).digest("hex").slice(0, 16);
+  return `${pendingRowPrefix(finding.assignmentId)}${finding.id}.${change}`;
 }
 
 /** The start of the RowKey range holding one assignment's outbox markers. */

@@ -55,9 +55,9 @@ export interface FindingsStore {
    */
   listPendingAlerts(options?: ListPendingAlertsOptions): Promise<PendingAlert[]>;
   /**
-   * Marks changes as handed to the outbox, each only if its finding is still at the version read
-   * (a newer change stays pending); one transaction per partition where it can. Returns the ids
-   * of the findings cleared.
+   * Marks changes as handed to the outbox, each only while it is still its finding's pending
+   * change (a newer change stays pending); one transaction per partition where it can. Returns
+   * the ids of the findings cleared.
    */
   clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>>;
 }
@@ -70,7 +70,7 @@ export interface ListPendingAlertsOptions {
   readonly limit?: number;
 }
 
-/** A stored finding with a state change to announce, the version of its outbox marker, and when it was written. */
+/** A stored finding with a state change to announce, the version it was read at, and when it was written. */
 export interface PendingAlert {
   readonly finding: Finding;
   readonly version: string;

@@ -233,27 +233,6 @@ describe("the findings store's outbox", () => {
     expect(await findings.listPendingAlerts()).toEqual([]);
     expect((await findings.list({ alertPending: true })).length).toBe(0);
   });
-
-  it("removes a marker a crash left half-cleared when it next reads the pending changes", async () => {
-    const { client } = recordingClient(`outboxhalff${process.pid}x${run}`);
-    const findings = new TableFindingsStore(client);
-    const assignment = assignmentIn(SUBSCRIPTIONS[0]!, 9);
-    const f = finding(assignment, "guest-owner");
-    await store(findings, [f]);
-    // The first step of a clear, as a process that died before the second would leave it.
-    const partition = SUBSCRIPTIONS[0]!;
-    const markers = [];
-    for await (const e of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${partition}' and RowKey ge '~pending.' and RowKey lt '~pending/'` } })) markers.push(e);
-    expect(markers).toHaveLength(1);
-    await client.submitTransaction([
-      ["update", { partitionKey: partition, rowKey: markers[0]!.rowKey!, cleared: true }, "Merge"],
-      ["update", { partitionKey: partition, rowKey: f.id, alertPending: false }, "Merge"],
-    ]);
-    expect(await findings.listPendingAlerts()).toEqual([]);
-    const left = [];
-    for await (const e of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${partition}' and RowKey ge '~pending.' and RowKey lt '~pending/'` } })) left.push(e);
-    expect(left).toEqual([]);
-  });
 });
 
 describe("due deliveries", () => {

@@ -90,8 +90,9 @@ export class InMemoryFindingsStore implements FindingsStore {
   async clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>> {
     const cleared = new Set<string>();
     for (const p of pending) {
+      // As the table store: cleared while the same state change is pending (a newer one stays).
       const current = this.findings.get(p.finding.id);
-      if (!current || String(this.#versions.get(p.finding.id) ?? 0) !== p.version) continue;
+      if (!current?.alertPending || current.alertTransition !== p.finding.alertTransition || current.alertAt !== p.finding.alertAt) continue;
       this.findings.set(p.finding.id, { ...current, alertPending: false });
       this.#versions.set(p.finding.id, (this.#versions.get(p.finding.id) ?? 0) + 1);
       cleared.add(p.finding.id);
