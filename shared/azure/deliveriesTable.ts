@@ -151,6 +151,10 @@ export class TableAlertDeliveries implements AlertDeliveries {
     return written.flat();
   }
 
+  batchKey(delivery: Pick<Delivery, "findingId" | "alertId">): string {
+    return deliveryShard(delivery);
+  }
+
   async create(deliveries: readonly Delivery[]): Promise<Delivery[]> {
     await this.#ensure();
     const unique = [...new Map(deliveries.map((d) => [id(d), d])).values()];

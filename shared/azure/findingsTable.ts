@@ -162,18 +162,15 @@ export class TableFindingsStore implements FindingsStore {
     await this.#ensure();
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     // Each range holds markers only: what a read costs grows with the pending changes, never with the findings.
-    const ranges: { partition: string; from: string; to: string }[] = options.assignmentIds
-      ? [...new Map(options.assignmentIds.map((id) => [assignmentKey(id), id])).values()].map((id) => {
-          const prefix = pendingRowPrefix(id);
-          return { partition: findingsPartition(scopeOfAssignmentId(id)), from: prefix, to: `${prefix.slice(0, -1)}/` };
-        })
-      : (await this.#partitions()).map((partition) => ({ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END }));
+    type Range = { partition: string; from: string; to: string; only?: ReadonlySet<string> };
+    const ranges: Range[] = options.assignmentIds ? assignmentRanges(options.assignmentIds) : (await this.#partitions()).map((partition) => ({ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END }));
     const found: PendingAlert[] = [];
-    await mapConcurrently(ranges, PARTITION_READS_IN_FLIGHT, async ({ partition, from, to }) => {
+    await mapConcurrently(ranges, PARTITION_READS_IN_FLIGHT, async ({ partition, from, to, only }) => {
       if (found.length >= limit) return;
       const filter = `${odata`PartitionKey eq ${partition}`} and ${odata`RowKey ge ${from}`} and ${odata`RowKey lt ${to}`}`;
       for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
         if (found.length >= limit) return;
+        if (only && !only.has(String(entity.assignmentKey))) continue;
         found.push({ finding: this.#parse(entity), version: entity.etag, writtenAt: new Date(entity.timestamp ?? Date.now()) });
       }
     });
@@ -242,6 +239,27 @@ export function findingWriteActions(partition: string, finding: Finding, before:
     actions.push(markerEtag ? ["update", marker, "Replace", { etag: markerEtag }] : ["create", marker]);
   }
   return actions;
+}
+
+// Past this many assignments in one partition, one read of the partition's markers is cheaper than one read each.
+const ASSIGNMENT_RANGES_PER_PARTITION = 16;
+
+/** The marker ranges of some assignments: one per assignment, or one per partition (filtered) when they are many there. */
+function assignmentRanges(assignmentIds: readonly string[]): { partition: string; from: string; to: string; only?: ReadonlySet<string> }[] {
+  const byPartition = new Map<string, Set<string>>();
+  for (const id of assignmentIds) {
+    const partition = findingsPartition(scopeOfAssignmentId(id));
+    const keys = byPartition.get(partition) ?? new Set<string>();
+    keys.add(assignmentKey(id));
+    byPartition.set(partition, keys);
+  }
+  return [...byPartition].flatMap(([partition, keys]) => {
+    if (keys.size > ASSIGNMENT_RANGES_PER_PARTITION) return [{ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END, only: keys }];
+    return [...keys].map((key) => {
+      const prefix = pendingRowPrefix(key);
+      return { partition, from: prefix, to: `${prefix.slice(0, -1)}/` };
+    });
+  });
 }
 
 /** Packs groups of actions into transactions of at most `max`, never splitting a group. */

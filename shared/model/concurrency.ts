@@ -22,3 +22,20 @@ export async function mapConcurrently<T, R>(items: readonly T[], limit: number, 
   if (failures.length > 0) throw failures[0];
   return results;
 }
+
+/** Runs the functions given to it with at most `limit` in flight at once, in the order given; each call settles as its function does. */
+export function createLimiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a whole number ≥ 1, got ${limit}`);
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}

@@ -34,6 +34,8 @@ export interface DeliveryChange {
  * reads only what is due; every change of a delivery updates its index in the same transaction.
  */
 export interface AlertDeliveries {
+  /** Deliveries with the same key are written together, in one transaction (every channel's delivery of one alert has the same). */
+  batchKey(delivery: Pick<Delivery, "findingId" | "alertId">): string;
   /**
    * Creates the deliveries whose rows do not exist yet (a redelivered state change never resets
    * a delivered alert), in transactions of many where it can; returns those it created: the

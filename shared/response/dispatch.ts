@@ -1,9 +1,9 @@
 import type { ResponseConfig } from "../config.js";
 import type { FindingsStore, PendingAlert } from "../findings/store.js";
-import { mapConcurrently } from "../model/concurrency.js";
+import { createLimiter, mapConcurrently } from "../model/concurrency.js";
 import type { Finding } from "../model/finding.js";
 import { alertId, portalUrl, type Alert, type ResponseTaken } from "./alert.js";
-import { formatMessage, formatSummary, idempotencyKey } from "./channels/index.js";
+import { formatMessage, formatSummary, IDEMPOTENCY_KEY_HEADER, idempotencyKey } from "./channels/index.js";
 import type { ChannelKind, ChannelMessage } from "./channels/types.js";
 import type { AlertDeliveries, Delivery, DeliveryChange } from "./deliveries.js";
 import { routeAlert } from "./route.js";
@@ -126,19 +126,65 @@ async function settleAll<T extends readonly unknown[]>(promises: { readonly [K i
   return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
+/** What sending and recording some deliveries did. */
+type Tally = Omit<DispatchReport, "queued">;
+const addTallies = (tallies: readonly Tally[]): Tally =>
+  tallies.reduce((a, b) => ({ delivered: a.delivered + b.delivered, retrying: a.retrying + b.retrying, failed: a.failed + b.failed, messages: a.messages + b.messages }), { delivered: 0, retrying: 0, failed: 0, messages: 0 });
+
+/** Groups of deliveries written in one transaction that a round works through at once. */
+const GROUPS_IN_FLIGHT = 4;
+
+/** The channels with more pending deliveries in `rows` than the summary threshold. */
+function summarizedChannels(deps: DispatchDependencies, rows: readonly Delivery[]): ReadonlySet<ChannelKind> {
+  const counts = new Map<ChannelKind, number>();
+  for (const d of rows) if (d.status === "pending") counts.set(d.channel, (counts.get(d.channel) ?? 0) + 1);
+  return new Set([...counts].filter(([, n]) => n > deps.response.alertSummaryThreshold).map(([channel]) => channel));
+}
+
 /**
- * One round of the outbox: the state changes in `pending` become deliveries (created in
- * batches; only the instance that creates a delivery sends it), their markers are cleared once
- * every delivery exists (a crash before leaves them for the next round), and what was created or
- * `claimed` is sent and recorded.
+ * One round of the outbox. The state changes in `pending` become deliveries, created a batch
+ * at a time (only the instance that creates a delivery sends it); each alert of a batch is sent
+ * as soon as its batch exists and recorded with it, while the next batches are created. A
+ * channel with more deliveries in the round than the threshold gets one summary instead, once
+ * every batch exists. The markers of the changes whose deliveries all exist are cleared while
+ * the messages are on their way (a crash before leaves them for the next round). `claimed`
+ * deliveries (due again) go out with the rest.
  */
 async function dispatchRound(deps: DispatchDependencies, pending: readonly PendingAlert[], claimed: readonly Delivery[]): Promise<DispatchReport> {
   const now = deps.now();
   const ready = pending.filter((p) => !heldForRevocation(p, now));
-  const created = ready.length ? await deps.deliveries.create(ready.flatMap((p) => deliveriesOf(deps, alertFromFinding(p.finding, deps.response.mode), now))) : [];
-  // The markers go while the messages are on their way: every delivery they stand for exists.
-  const [, sent] = await settleAll<[ReadonlySet<string>, Omit<DispatchReport, "queued">]>([ready.length ? deps.findings.clearAlertsPending(ready) : Promise.resolve(new Set<string>()), deliverRows(deps, [...created, ...claimed])]);
-  return { queued: created.length, ...sent };
+  const rows = ready.flatMap((p) => deliveriesOf(deps, alertFromFinding(p.finding, deps.response.mode), now));
+  const summarized = summarizedChannels(deps, [...rows, ...claimed]);
+  const one = (d: Delivery) => d.status === "pending" && !summarized.has(d.channel);
+  const sending = createLimiter(SEND_CONCURRENCY);
+  const creating = createLimiter(GROUPS_IN_FLIGHT);
+  const groups = new Map<string, Delivery[]>();
+  for (const d of rows) {
+    const key = deps.deliveries.batchKey(d);
+    const group = groups.get(key);
+    if (group) group.push(d);
+    else groups.set(key, [d]);
+  }
+  const pipelines = await Promise.allSettled(
+    [...groups.values()].map(async (group) => {
+      const created = await creating(() => deps.deliveries.create(group));
+      return { group, created, delivered: sendAndRecord(deps, plan(deps, created.filter(one), false), sending) };
+    }),
+  );
+  const done = pipelines.flatMap((p) => (p.status === "fulfilled" ? [p.value] : []));
+  const failure = pipelines.find((p): p is PromiseRejectedResult => p.status === "rejected");
+  // A change is handed over once all of its deliveries exist (created now, or before by another instance).
+  const existing = new Set(done.flatMap((p) => p.group.map((d) => d.alertId)));
+  const handed = ready.filter((p) => existing.has(alertFromFinding(p.finding, deps.response.mode).id));
+  const created = done.flatMap((p) => p.created);
+  const [, ...tallies] = await settleAll<[ReadonlySet<string>, ...Tally[]]>([
+    handed.length ? deps.findings.clearAlertsPending(handed) : Promise.resolve(new Set<string>()),
+    sendAndRecord(deps, plan(deps, [...created, ...claimed].filter((d) => d.status === "pending" && summarized.has(d.channel)), true), sending),
+    sendAndRecord(deps, plan(deps, claimed.filter(one), false), sending),
+    ...done.map((p) => p.delivered),
+  ]);
+  if (failure) throw failure.reason;
+  return { queued: created.length, ...addTallies(tallies) };
 }
 
 /** One POST and the deliveries it carries. */
@@ -148,50 +194,56 @@ interface Send {
 }
 
 /**
- * The messages for a channel's deliveries: one each, or, past the summary threshold, one summary
- * (in parts on the webhook when it is very large) standing for all of them.
+ * The messages for pending deliveries: one each, or with `summarize`, one summary per channel
+ * (in parts on the webhook when it is very large) standing for all of that channel's.
  */
-function messagesFor(deps: DispatchDependencies, channel: ChannelKind, deliveries: readonly Delivery[], nowSeconds: number): Send[] {
-  const to = target(deps.response, channel);
-  if (deliveries.length <= deps.response.alertSummaryThreshold) {
-    return deliveries.map((d) => ({ message: formatMessage(channel, to, [JSON.parse(d.payload) as Alert], nowSeconds), deliveries: [d] }));
+function plan(deps: DispatchDependencies, rows: readonly Delivery[], summarize: boolean): Send[] {
+  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  if (!summarize) return rows.map((d) => ({ message: formatMessage(d.channel, target(deps.response, d.channel), [JSON.parse(d.payload) as Alert], nowSeconds), deliveries: [d] }));
+  const byChannel = new Map<ChannelKind, Delivery[]>();
+  for (const d of rows) {
+    const list = byChannel.get(d.channel);
+    if (list) list.push(d);
+    else byChannel.set(d.channel, [d]);
   }
-  const byAlert = new Map(deliveries.map((d) => [d.alertId, d]));
-  return formatSummary(channel, to, deliveries.map((d) => JSON.parse(d.payload) as Alert), nowSeconds).map(({ message, alerts }) => ({ message, deliveries: alerts.flatMap((a) => byAlert.get(a.id) ?? []) }));
+  return [...byChannel].flatMap(([channel, deliveries]) => {
+    const byAlert = new Map(deliveries.map((d) => [d.alertId, d]));
+    return formatSummary(channel, target(deps.response, channel), deliveries.map((d) => JSON.parse(d.payload) as Alert), nowSeconds).map(({ message, alerts }) => ({ message, deliveries: alerts.flatMap((a) => byAlert.get(a.id) ?? []) }));
+  });
 }
 
 /**
- * Sends pending deliveries the caller owns (created or claimed), at most SEND_CONCURRENCY
- * messages at once, and records every outcome in batches: delivered; a failure retried with
- * back-off; failed after the last attempt.
+ * Sends messages through `limit` (at most SEND_CONCURRENCY in flight for the whole round) and
+ * records every outcome in batches: delivered; a failure retried with back-off; failed after the
+ * last attempt.
  */
-export async function deliverRows(deps: DispatchDependencies, rows: readonly Delivery[]): Promise<Omit<DispatchReport, "queued">> {
+async function sendAndRecord(deps: DispatchDependencies, sends: readonly Send[], limit: <T>(fn: () => Promise<T>) => Promise<T>): Promise<Tally> {
+  if (sends.length === 0) return { delivered: 0, retrying: 0, failed: 0, messages: 0 };
+  const errors = await Promise.all(
+    sends.map(({ message }) =>
+      limit(async () => {
+        try {
+          await deps.sender.send(message);
+          return null;
+        } catch (error) {
+          return error;
+        }
+      }),
+    ),
+  );
   const now = deps.now();
-  const nowSeconds = Math.floor(now.getTime() / 1000);
-  const byChannel = new Map<ChannelKind, Delivery[]>();
-  for (const d of rows) if (d.status === "pending") byChannel.set(d.channel, [...(byChannel.get(d.channel) ?? []), d]);
-  const sends = [...byChannel].flatMap(([channel, deliveries]) => messagesFor(deps, channel, deliveries, nowSeconds));
-  const errors = await mapConcurrently(sends, SEND_CONCURRENCY, async ({ message }) => {
-    try {
-      await deps.sender.send(message);
-      return null;
-    } catch (error) {
-      return error;
-    }
-  });
   const changes: DeliveryChange[] = [];
   let messages = 0;
   let delivered = 0;
   let retrying = 0;
   let failed = 0;
-  const settledAt = deps.now();
   for (const [i, { message, deliveries }] of sends.entries()) {
     const error = errors[i];
     if (error === null) messages++;
     for (const d of deliveries) {
       const attempts = d.attempts + 1;
       if (error === null) {
-        changes.push({ previous: d, next: { ...d, attempts, status: "delivered", deliveredAt: settledAt.toISOString(), deliveredIn: message.headers["x-grantguard-idempotency-key"] ?? null, lastError: null } });
+        changes.push({ previous: d, next: { ...d, attempts, status: "delivered", deliveredAt: now.toISOString(), deliveredIn: message.headers[IDEMPOTENCY_KEY_HEADER] ?? null, lastError: null } });
         delivered++;
         continue;
       }
@@ -203,6 +255,21 @@ export async function deliverRows(deps: DispatchDependencies, rows: readonly Del
   }
   await deps.deliveries.update(changes);
   return { delivered, retrying, failed, messages };
+}
+
+/**
+ * Sends pending deliveries the caller owns (created or claimed), one message each or, past the
+ * summary threshold, one summary per channel, and records every outcome.
+ */
+export async function deliverRows(deps: DispatchDependencies, rows: readonly Delivery[]): Promise<Omit<DispatchReport, "queued">> {
+  const summarized = summarizedChannels(deps, rows);
+  const pending = rows.filter((d) => d.status === "pending");
+  const sending = createLimiter(SEND_CONCURRENCY);
+  const tallies = await settleAll<Tally[]>([
+    sendAndRecord(deps, plan(deps, pending.filter((d) => !summarized.has(d.channel)), false), sending),
+    sendAndRecord(deps, plan(deps, pending.filter((d) => summarized.has(d.channel)), true), sending),
+  ]);
+  return addTallies(tallies);
 }
 
 /**

@@ -235,6 +235,18 @@ describe("the findings store's outbox", () => {
   });
 });
 
+describe("the pending changes of given assignments", () => {
+  it("are theirs only, whether read one assignment at a time or, for many in one subscription, in one read of its markers", async () => {
+    const findings = new TableFindingsStore(recordingClient(`outboxmanyf${process.pid}x${run}`).client);
+    const assignments = Array.from({ length: 30 }, (_, i) => assignmentIn(SUBSCRIPTIONS[0]!, 500 + i));
+    await store(findings, [...assignments.map((a) => finding(a, "guest-owner")), finding(assignmentIn(SUBSCRIPTIONS[1]!, 600), "guest-owner")]);
+    const ids = (pending: readonly { finding: Finding }[]) => pending.map((p) => p.finding.assignmentId).sort();
+    expect(ids(await findings.listPendingAlerts({ assignmentIds: assignments.slice(0, 3) }))).toEqual(assignments.slice(0, 3).sort());
+    expect(ids(await findings.listPendingAlerts({ assignmentIds: assignments.slice(0, 25).map((a) => a.toUpperCase()) }))).toEqual(assignments.slice(0, 25).sort());
+    expect(await findings.listPendingAlerts()).toHaveLength(31);
+  });
+});
+
 describe("due deliveries", () => {
   it("are claimed by one instance only when several claim at once", async () => {
     const deliveries = new TableAlertDeliveries(recordingClient(`outboxclaima${process.pid}x${run}`).client);

@@ -171,6 +171,22 @@ describe("a round with many alerts", () => {
   });
 });
 
+describe("a round that cannot write", () => {
+  it("leaves a change pending when its deliveries could not be created, and the next round sends it once", async () => {
+    const { findings, written } = await pendingFindings(3);
+    const deliveries = new InMemoryAlertDeliveries();
+    const { sender, messages } = recordingSender();
+    const deps: DispatchDependencies = { findings, deliveries, sender, response: loadConfig({ ...CHANNELS, GRANTGUARD_ALERT_ROUTES: JSON.stringify([{ channels: ["webhook"] }]) }).response, now: () => new Date() };
+    deliveries.failNext = new Error("Table Storage answered 503");
+    await expect(dispatchFindings(deps, written)).rejects.toThrow("503");
+    expect((await findings.listPendingAlerts()).length).toBeGreaterThan(0);
+    await dispatchAlerts(deps);
+    expect(messages.map((m) => m.headers["x-grantguard-idempotency-key"]).sort()).toEqual([...new Set(messages.map((m) => m.headers["x-grantguard-idempotency-key"]))].sort());
+    expect(messages).toHaveLength(3);
+    expect(await findings.listPendingAlerts()).toEqual([]);
+  });
+});
+
 describe("the timer's round", () => {
   it("reads only what is pending or due: never a listing of the findings or of the deliveries", async () => {
     const { findings } = await pendingFindings(3);
