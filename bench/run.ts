@@ -19,6 +19,7 @@ import { formatMessage } from "../shared/response/channels/index.js";
 import { alertFromFinding, SEND_CONCURRENCY } from "../shared/response/dispatch.js";
 import { mapConcurrently } from "../shared/model/concurrency.js";
 import type { Finding } from "../shared/model/finding.js";
+import type { Alert } from "../shared/response/alert.js";
 import { startLocalAzure } from "../local/localAzure.js";
 import { loadTrustedLocalTls } from "../local/tls.js";
 import { HAND_WRITTEN } from "./predicates.js";
@@ -322,16 +323,17 @@ async function benchResponse(seed: TenantSnapshot): Promise<void> {
       const report = await runtime.dispatchAlerts();
       outboxRates.push(report.delivered / ((performance.now() - t0) / 1000));
       if (receiver.uniqueDeliveries().length !== pending.length || report.messages !== pending.length) throw new Error(`the receiver accepted ${receiver.uniqueDeliveries().length} of ${pending.length} alerts`);
-      // Baselines in the same process: the same signed messages posted straight to the receiver, no
-      // outbox: one at a time, and as many in flight as the outbox sends at once.
+      // Baselines in the same process: the same alerts, each built into its signed message and posted
+      // straight to the receiver, no outbox: one at a time, and as many in flight as the outbox sends at once.
       const sender = new HttpAlertSender();
-      const messages = pending.map((f) => formatMessage("webhook", { url: receiver.url("/direct"), secret }, [alertFromFinding(f, "audit")], Math.floor(Date.now() / 1000)));
+      const alerts = pending.map((f) => alertFromFinding(f, "audit"));
+      const post = (a: Alert) => sender.send(formatMessage("webhook", { url: receiver.url("/direct"), secret }, [a], Math.floor(Date.now() / 1000)));
       let t1 = performance.now();
-      for (const m of messages) await sender.send(m);
-      directRates.push(messages.length / ((performance.now() - t1) / 1000));
+      for (const a of alerts) await post(a);
+      directRates.push(alerts.length / ((performance.now() - t1) / 1000));
       t1 = performance.now();
-      await mapConcurrently(messages, SEND_CONCURRENCY, (m) => sender.send(m));
-      concurrentRates.push(messages.length / ((performance.now() - t1) / 1000));
+      await mapConcurrently(alerts, SEND_CONCURRENCY, post);
+      concurrentRates.push(alerts.length / ((performance.now() - t1) / 1000));
     }
     const [outboxRate, directRate, concurrentRate] = [median(outboxRates), median(directRates), median(concurrentRates)];
 
@@ -347,9 +349,9 @@ async function benchResponse(seed: TenantSnapshot): Promise<void> {
     console.log(`  event judged and alerted, audit mode          p50 ${fmt(percentile(auditMs, 50), 2).padStart(7)} ms   p99 ${fmt(percentile(auditMs, 99), 2).padStart(7)} ms`);
     console.log(`  event to completed revocation, enforce mode   p50 ${fmt(percentile(enforceMs, 50), 2).padStart(7)} ms   p99 ${fmt(percentile(enforceMs, 99), 2).padStart(7)} ms   ${fmt(percentile(enforceMs, 50) / percentile(auditMs, 50), 2)}× audit (backup, cap check, ARM delete, records)`);
     console.log(`Alert delivery: ${fmt(findings.length)} pending findings delivered by the timer's round as signed webhook alerts to a local receiver (medians of ${OUTBOX_RUNS} runs)`);
-    console.log(`  from the outbox, one message per alert (read markers, create rows, send ${SEND_CONCURRENCY} at a time, record, clear)   ${fmt(outboxRate, 1).padStart(8)} alerts/s`);
-    console.log(`  the same messages posted directly, ${SEND_CONCURRENCY} in flight (baseline)  ${fmt(concurrentRate, 1).padStart(8)} alerts/s   the outbox costs ${fmt(concurrentRate / outboxRate, 1)}× a bare POST at the same concurrency (aim: ≤ 3×)`);
-    console.log(`  the same messages posted directly, one at a time          ${fmt(directRate, 1).padStart(8)} alerts/s   (${fmt(directRate / outboxRate, 1)}× the outbox's cost per alert)`);
+    console.log(`  from the outbox, one message per alert (read, claim, send ${SEND_CONCURRENCY} at a time, record, clear)   ${fmt(outboxRate, 1).padStart(8)} alerts/s`);
+    console.log(`  the same alerts signed and posted directly, ${SEND_CONCURRENCY} in flight (baseline)   ${fmt(concurrentRate, 1).padStart(8)} alerts/s   the outbox costs ${fmt(concurrentRate / outboxRate, 1)}× a bare signed POST at the same concurrency (aim: ≤ 3×)`);
+    console.log(`  the same alerts signed and posted directly, one at a time      ${fmt(directRate, 1).padStart(8)} alerts/s   (${fmt(directRate / outboxRate, 1)}× the outbox's cost)`);
     console.log(`  with summaries (more than ${bulk.runtime.config.response.alertSummaryThreshold} alerts for a channel in one round): ${fmt(summarized.delivered)} alerts in ${fmt(summarized.messages)} message(s), ${fmt(summaryMs)} ms, every alert recorded as delivered`);
   } finally {
     await receiver.stop();

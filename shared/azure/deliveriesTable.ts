@@ -210,6 +210,21 @@ export class TableAlertDeliveries implements AlertDeliveries {
     await this.#submit(changes, changeActions, (c) => c.previous, 3);
   }
 
+  async listExisting(deliveries: readonly Delivery[]): Promise<Delivery[]> {
+    await this.#ensure();
+    // Every channel's record of one alert is in one shard, under one prefix: one range read per alert.
+    const alerts = [...new Map(deliveries.map((d) => [d.alertId, d])).values()];
+    const wanted = new Set(deliveries.map(id));
+    const found = await mapConcurrently(alerts, SHARD_READS_IN_FLIGHT, async (d) => {
+      const prefix = `${RECORD}${sanitizeKey(`${d.alertId}.`)}`;
+      const filter = `${odata`PartitionKey eq ${deliveryShard(d)}`} and ${odata`RowKey ge ${prefix}`} and ${odata`RowKey lt ${`${prefix.slice(0, -1)}/`}`}`;
+      const records: Delivery[] = [];
+      for await (const e of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) records.push(this.#parse(e));
+      return records;
+    });
+    return found.flat().filter((d) => wanted.has(id(d)));
+  }
+
   async listDigest(): Promise<Delivery[]> {
     await this.#ensure();
     const rows = await this.#listIndex(DIGEST, "digest/", Number.POSITIVE_INFINITY);

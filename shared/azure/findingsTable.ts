@@ -91,6 +91,21 @@ export class TableFindingsStore implements FindingsStore {
     return findings;
   }
 
+  /** The finding an outbox marker holds (as JSON, in one or more parts). */
+  #marker(entity: Record<string, unknown>): Finding {
+    const parts = typeof entity.findingParts === "number" ? entity.findingParts : 1;
+    const json = Array.from({ length: parts }, (_, i) => entity[i === 0 ? "finding" : `finding${i}`]).join("");
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch {
+      value = undefined;
+    }
+    const parsed = findingSchema.safeParse(value);
+    if (!parsed.success) throw new StoreCorruptError(`outbox marker ${String(entity.partitionKey)}/${String(entity.rowKey)} in table ${this.client.tableName} is malformed: ${parsed.error.issues[0]?.message ?? "not JSON"}`);
+    return parsed.data;
+  }
+
   async read(assignmentId: string): Promise<AssignmentRecord> {
     await this.#ensure();
     const partition = findingsPartition(scopeOfAssignmentId(assignmentId));
@@ -171,7 +186,8 @@ export class TableFindingsStore implements FindingsStore {
       for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
         if (found.length >= limit) return;
         if (only && !only.has(String(entity.assignmentKey))) continue;
-        found.push({ finding: this.#parse(entity), version: entity.etag, writtenAt: new Date(entity.timestamp ?? Date.now()) });
+        const claimedUntil = typeof entity.claimedUntil === "string" ? new Date(entity.claimedUntil) : null;
+        found.push({ finding: this.#marker(entity), version: entity.etag, writtenAt: new Date(entity.timestamp ?? Date.now()), claimedUntil, mayBeRecorded: claimedUntil !== null || entity.handed === true });
       }
     });
     return found;
@@ -184,17 +200,34 @@ export class TableFindingsStore implements FindingsStore {
    * and then the transaction fails and leaves everything as it is. A rewrite of the same change
    * (the same marker) is cleared with it: its deliveries exist already.
    */
+  async claimAlerts(pending: readonly PendingAlert[], until: Date): Promise<PendingAlert[]> {
+    await this.#ensure();
+    const claimedUntil = until.toISOString();
+    const batches = [...byPartition(pending)].flatMap(([partition, items]) => chunk(items, MAX_BATCH).map((batch) => ({ partition, batch })));
+    const claim = async (partition: string, batch: readonly PendingAlert[]): Promise<PendingAlert[]> => {
+      try {
+        // A Merge: whatever else the marker holds stays; only the version read may be claimed.
+        const response = await this.client.submitTransaction(batch.map((p): TransactionAction => ["update", { partitionKey: partition, rowKey: pendingRowKey(p.finding), claimedUntil }, "Merge", { etag: p.version }]));
+        return batch.map((p, i) => ({ ...p, version: response.subResponses[i]?.etag ?? p.version, claimedUntil: until }));
+      } catch (error) {
+        if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) return []; // claimed, rewritten or cleared meanwhile
+        throw error;
+      }
+    };
+    const claimed = await mapConcurrently(batches, PARTITION_READS_IN_FLIGHT, async ({ partition, batch }) => {
+      const all = await claim(partition, batch);
+      if (all.length > 0 || batch.length === 1) return all;
+      // One of them was taken: the others one by one.
+      const alone = await mapConcurrently(batch, 1, (p) => claim(partition, [p]));
+      return alone.flat();
+    });
+    return claimed.flat();
+  }
+
   async clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>> {
     await this.#ensure();
     const cleared = new Set<string>();
-    const byPartition = new Map<string, PendingAlert[]>();
-    for (const p of pending) {
-      const partition = findingsPartition(p.finding.scope);
-      const list = byPartition.get(partition);
-      if (list) list.push(p);
-      else byPartition.set(partition, [p]);
-    }
-    const batches = [...byPartition].flatMap(([partition, items]) => chunk(items, MAX_BATCH / 2).map((batch) => ({ partition, batch })));
+    const batches = [...byPartition(pending)].flatMap(([partition, items]) => chunk(items, MAX_BATCH / 2).map((batch) => ({ partition, batch })));
     await mapConcurrently(batches, PARTITION_READS_IN_FLIGHT, async ({ partition, batch }) => {
       // All at once; if one of them changed meanwhile the transaction fails, and each is cleared on its own.
       if (await this.#clear(partition, batch)) for (const p of batch) cleared.add(p.finding.id);
@@ -220,10 +253,11 @@ export class TableFindingsStore implements FindingsStore {
 
 /**
  * The transaction actions that write one finding (conditional on the version read, else
- * created) and keep its outbox marker: the marker of its pending state change, a copy of the
- * finding under `~pending.…`, written with it; the marker of a pending change it supersedes,
- * deleted. Every writer of findings must write these together, in one transaction, from a
- * record read with `read`: the outbox's timer finds pending changes through the markers alone.
+ * created) and keep its outbox marker: the marker of its pending state change, holding a copy of
+ * the finding, written with it; the marker of a pending change it supersedes, deleted. A rewrite of
+ * the same change merges the copy into the marker, so a dispatcher's claim on it holds. Every
+ * writer of findings must write these together, in one transaction, from a record read with
+ * `read`: the outbox's timer finds pending changes through the markers alone.
  */
 export function findingWriteActions(partition: string, finding: Finding, before: Finding | null, versions: ReadonlyMap<string, string>): TransactionAction[] {
   const etag = versions.get(finding.id);
@@ -233,12 +267,47 @@ export function findingWriteActions(partition: string, finding: Finding, before:
   const current = finding.alertPending ? pendingRowKey(finding) : null;
   if (superseded && superseded !== current && versions.has(superseded)) actions.push(["delete", { partitionKey: partition, rowKey: superseded }]);
   if (current) {
-    // With the assignment key, so that reading the assignment returns the marker's version too.
-    const marker: Entity = { ...toEntity(partition, current, finding, FINDING_JSON), assignmentKey: assignmentKey(finding.assignmentId) };
+    // The same change stored again after it was handed over: its deliveries may exist already.
+    const handed = before !== null && !before.alertPending && before.alertTransition === finding.alertTransition && before.alertAt === finding.alertAt;
+    const marker = markerEntity(partition, current, finding, handed);
     const markerEtag = versions.get(current);
-    actions.push(markerEtag ? ["update", marker, "Replace", { etag: markerEtag }] : ["create", marker]);
+    actions.push(markerEtag ? ["update", marker, "Merge", { etag: markerEtag }] : ["create", marker]);
   }
   return actions;
+}
+
+// A string property holds at most 32K UTF-16 code units; a finding's JSON is split into parts below that.
+const MARKER_PART_CHARS = 30_000;
+
+/**
+ * An outbox marker: the finding as JSON (in parts when long; `findingParts` says how many count),
+ * so that a Merge replaces it whole, nulls included, and leaves a claim in place.
+ */
+function markerEntity(partition: string, rowKey: string, finding: Finding, handed: boolean): Entity {
+  const json = JSON.stringify(finding);
+  const parts: string[] = [];
+  for (let i = 0; i < json.length; ) {
+    let end = Math.min(json.length, i + MARKER_PART_CHARS);
+    // Never cut a surrogate pair in half: a lone surrogate cannot be stored.
+    if (end < json.length && /[\ud800-\udbff]/.test(json.charAt(end - 1))) end -= 1;
+    parts.push(json.slice(i, end));
+    i = end;
+  }
+  const entity: Entity = { partitionKey: partition, rowKey, assignmentKey: assignmentKey(finding.assignmentId), findingParts: parts.length, ...(handed ? { handed: true } : {}) };
+  for (const [i, part] of parts.entries()) entity[i === 0 ? "finding" : `finding${i}`] = part;
+  return entity;
+}
+
+/** Pending changes by the findings partition they are in. */
+function byPartition(pending: readonly PendingAlert[]): Map<string, PendingAlert[]> {
+  const partitions = new Map<string, PendingAlert[]>();
+  for (const p of pending) {
+    const partition = findingsPartition(p.finding.scope);
+    const list = partitions.get(partition);
+    if (list) list.push(p);
+    else partitions.set(partition, [p]);
+  }
+  return partitions;
 }
 
 // Past this many assignments in one partition, one read of the partition's markers is cheaper than one read each.

@@ -55,9 +55,15 @@ export interface FindingsStore {
    */
   listPendingAlerts(options?: ListPendingAlertsOptions): Promise<PendingAlert[]>;
   /**
-   * Marks changes as handed to the outbox, each only while it is still its finding's pending
-   * change (a newer change stays pending); one transaction per partition where it can. Returns
-   * the ids of the findings cleared.
+   * Claims changes for the caller until `until`, each only if it is still at the version read: of
+   * instances claiming one change at once, one succeeds. While claimed, no one else sends it; the
+   * claim outlives a rewrite of the same change. Returns the changes claimed.
+   */
+  claimAlerts(pending: readonly PendingAlert[], until: Date): Promise<PendingAlert[]>;
+  /**
+   * Marks changes as handed to the outbox (their deliveries are recorded), each only while it is
+   * still its finding's pending change (a newer change stays pending); one transaction per
+   * partition where it can. Returns the ids of the findings cleared.
    */
   clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>>;
 }
@@ -75,6 +81,13 @@ export interface PendingAlert {
   readonly finding: Finding;
   readonly version: string;
   readonly writtenAt: Date;
+  /** Until when an instance has claimed it to send it (null: never claimed); past that time, the instance is taken to have died. */
+  readonly claimedUntil: Date | null;
+  /**
+   * True when some of its deliveries may be recorded already: it was claimed before (by an
+   * instance that died or is late), or it is the same change stored again after it was handed over.
+   */
+  readonly mayBeRecorded: boolean;
 }
 
 /** The ledger of delivered events and what grantguard did with each. */

@@ -54,6 +54,8 @@ export interface AlertDeliveries {
    * one's lease ran out) is dropped: that instance sends it again, with the same idempotency key.
    */
   update(changes: readonly DeliveryChange[]): Promise<void>;
+  /** The stored records of these deliveries (the same alert and channel), those that exist. */
+  listExisting(deliveries: readonly Delivery[]): Promise<Delivery[]>;
   /** The deliveries waiting for the digest (read from their index). */
   listDigest(): Promise<Delivery[]>;
   /** Every delivery, or those with one status, oldest first: for operators, a scan of the table. */

@@ -126,12 +126,18 @@ async function settleAll<T extends readonly unknown[]>(promises: { readonly [K i
   return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
+/** What sending some deliveries did: each one's change of state, and the counts. */
+interface Sent {
+  readonly changes: readonly DeliveryChange[];
+  readonly tally: Tally;
+}
 /** What sending and recording some deliveries did. */
 type Tally = Omit<DispatchReport, "queued">;
+const NOTHING: Tally = { delivered: 0, retrying: 0, failed: 0, messages: 0 };
 const addTallies = (tallies: readonly Tally[]): Tally =>
-  tallies.reduce((a, b) => ({ delivered: a.delivered + b.delivered, retrying: a.retrying + b.retrying, failed: a.failed + b.failed, messages: a.messages + b.messages }), { delivered: 0, retrying: 0, failed: 0, messages: 0 });
+  tallies.reduce((a, b) => ({ delivered: a.delivered + b.delivered, retrying: a.retrying + b.retrying, failed: a.failed + b.failed, messages: a.messages + b.messages }), NOTHING);
 
-/** Groups of deliveries written in one transaction that a round works through at once. */
+/** Groups of deliveries (each recorded in one transaction) that a round works through at once. */
 const GROUPS_IN_FLIGHT = 4;
 
 /** The channels with more pending deliveries in `rows` than the summary threshold. */
@@ -141,50 +147,83 @@ function summarizedChannels(deps: DispatchDependencies, rows: readonly Delivery[
   return new Set([...counts].filter(([, n]) => n > deps.response.alertSummaryThreshold).map(([channel]) => channel));
 }
 
-/**
- * One round of the outbox. The state changes in `pending` become deliveries, created a batch
- * at a time (only the instance that creates a delivery sends it); each alert of a batch is sent
- * as soon as its batch exists and recorded with it, while the next batches are created. A
- * channel with more deliveries in the round than the threshold gets one summary instead, once
- * every batch exists. The markers of the changes whose deliveries all exist are cleared while
- * the messages are on their way (a crash before leaves them for the next round). `claimed`
- * deliveries (due again) go out with the rest.
- */
-async function dispatchRound(deps: DispatchDependencies, pending: readonly PendingAlert[], claimed: readonly Delivery[]): Promise<DispatchReport> {
-  const now = deps.now();
-  const ready = pending.filter((p) => !heldForRevocation(p, now));
-  const rows = ready.flatMap((p) => deliveriesOf(deps, alertFromFinding(p.finding, deps.response.mode), now));
-  const summarized = summarizedChannels(deps, [...rows, ...claimed]);
-  const one = (d: Delivery) => d.status === "pending" && !summarized.has(d.channel);
-  const sending = createLimiter(SEND_CONCURRENCY);
-  const creating = createLimiter(GROUPS_IN_FLIGHT);
-  const groups = new Map<string, Delivery[]>();
-  for (const d of rows) {
-    const key = deps.deliveries.batchKey(d);
-    const group = groups.get(key);
-    if (group) group.push(d);
-    else groups.set(key, [d]);
+const deliveryKey = (d: Pick<Delivery, "alertId" | "channel">) => `${d.alertId}|${d.channel}`;
+
+/** Items by a key, in their order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
   }
-  const pipelines = await Promise.allSettled(
-    [...groups.values()].map(async (group) => {
-      const created = await creating(() => deps.deliveries.create(group));
-      return { group, created, delivered: sendAndRecord(deps, plan(deps, created.filter(one), false), sending) };
+  return [...groups.values()];
+}
+
+/**
+ * One round of the outbox.
+ *
+ * The state changes in `pending` are claimed first (a conditional write on each one's marker: of
+ * instances racing for a change, one wins, and no one else sends it until the claim runs out);
+ * their deliveries are sent, and recorded once sent, in their final state (delivered, due again,
+ * failed, or waiting for the digest), a batch at a time, while the next batches are sent; last,
+ * the markers are cleared. A crash anywhere leaves the marker, claimed: when the claim runs out,
+ * the next round claims it again, leaves out the deliveries already recorded, and sends the rest
+ * (a message whose sending was not recorded goes again, with the same idempotency key). A channel
+ * with more deliveries in the round than the threshold gets one summary instead. `due`
+ * deliveries (retries, claimed from the due index) go out with the rest and are updated.
+ */
+async function dispatchRound(deps: DispatchDependencies, pending: readonly PendingAlert[], due: readonly Delivery[]): Promise<DispatchReport> {
+  const now = deps.now();
+  const eligible = pending.filter((p) => !heldForRevocation(p, now) && !(p.claimedUntil && p.claimedUntil > now));
+  const claimed = eligible.length ? await deps.findings.claimAlerts(eligible, new Date(now.getTime() + DELIVERY_LEASE_MS)) : [];
+  const wanted = claimed.flatMap((p) => deliveriesOf(deps, alertFromFinding(p.finding, deps.response.mode), now));
+  // A change claimed before, or handed over before, may have deliveries recorded already: they are not sent again.
+  const again = new Set(claimed.filter((p) => p.mayBeRecorded).map((p) => p.finding.id));
+  const recheck = wanted.filter((d) => d.findingId !== null && again.has(d.findingId));
+  const recorded = new Set((recheck.length ? await deps.deliveries.listExisting(recheck) : []).map(deliveryKey));
+  const fresh = wanted.filter((d) => !recorded.has(deliveryKey(d)));
+
+  const summarized = summarizedChannels(deps, [...fresh, ...due]);
+  const single = (d: Delivery) => d.status === "pending" && !summarized.has(d.channel);
+  const together = (d: Delivery) => d.status === "pending" && summarized.has(d.channel);
+  const sending = createLimiter(SEND_CONCURRENCY);
+  const recording = createLimiter(GROUPS_IN_FLIGHT);
+  const record = async (sent: Sent, waiting: readonly Delivery[]) => {
+    const outcomes = [...sent.changes.map((c) => c.next), ...waiting];
+    return outcomes.length ? recording(() => deps.deliveries.create(outcomes)) : [];
+  };
+
+  const results = await Promise.allSettled([
+    // Each batch of new deliveries: sent one by one, recorded together.
+    ...groupBy(fresh, (d) => deps.deliveries.batchKey(d)).map(async (group) => {
+      const sent = await send(deps, plan(deps, group.filter(single), false), sending);
+      const created = await record(sent, group.filter((d) => d.status === "digest"));
+      return { tally: sent.tally, created: created.length };
     }),
-  );
-  const done = pipelines.flatMap((p) => (p.status === "fulfilled" ? [p.value] : []));
-  const failure = pipelines.find((p): p is PromiseRejectedResult => p.status === "rejected");
-  // A change is handed over once all of its deliveries exist (created now, or before by another instance).
-  const existing = new Set(done.flatMap((p) => p.group.map((d) => d.alertId)));
-  const handed = ready.filter((p) => existing.has(alertFromFinding(p.finding, deps.response.mode).id));
-  const created = done.flatMap((p) => p.created);
-  const [, ...tallies] = await settleAll<[ReadonlySet<string>, ...Tally[]]>([
-    handed.length ? deps.findings.clearAlertsPending(handed) : Promise.resolve(new Set<string>()),
-    sendAndRecord(deps, plan(deps, [...created, ...claimed].filter((d) => d.status === "pending" && summarized.has(d.channel)), true), sending),
-    sendAndRecord(deps, plan(deps, claimed.filter(one), false), sending),
-    ...done.map((p) => p.delivered),
+    // The summaries: every channel past the threshold, new deliveries and due ones together.
+    (async () => {
+      const sent = await send(deps, plan(deps, [...fresh.filter(together), ...due.filter(together)], true), sending);
+      const isDue = new Set(due.map(deliveryKey));
+      const created = await record({ changes: sent.changes.filter((c) => !isDue.has(deliveryKey(c.previous))), tally: NOTHING }, []);
+      const updated = sent.changes.filter((c) => isDue.has(deliveryKey(c.previous)));
+      if (updated.length) await deps.deliveries.update(updated);
+      return { tally: sent.tally, created: created.length };
+    })(),
+    // Due deliveries one by one: they exist, and are updated.
+    (async () => {
+      const sent = await send(deps, plan(deps, due.filter(single), false), sending);
+      if (sent.changes.length) await deps.deliveries.update(sent.changes);
+      return { tally: sent.tally, created: 0 };
+    })(),
   ]);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  // The markers go once every delivery is recorded; if recording failed, they stay for the next claim.
   if (failure) throw failure.reason;
-  return { queued: created.length, ...addTallies(tallies) };
+  const done = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  if (claimed.length) await deps.findings.clearAlertsPending(claimed);
+  return { queued: done.reduce((n, r) => n + r.created, 0), ...addTallies(done.map((r) => r.tally)) };
 }
 
 /** One POST and the deliveries it carries. */
@@ -200,13 +239,9 @@ interface Send {
 function plan(deps: DispatchDependencies, rows: readonly Delivery[], summarize: boolean): Send[] {
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
   if (!summarize) return rows.map((d) => ({ message: formatMessage(d.channel, target(deps.response, d.channel), [JSON.parse(d.payload) as Alert], nowSeconds), deliveries: [d] }));
-  const byChannel = new Map<ChannelKind, Delivery[]>();
-  for (const d of rows) {
-    const list = byChannel.get(d.channel);
-    if (list) list.push(d);
-    else byChannel.set(d.channel, [d]);
-  }
-  return [...byChannel].flatMap(([channel, deliveries]) => {
+  return groupBy(rows, (d) => d.channel).flatMap((deliveries) => {
+    const channel = deliveries[0]?.channel;
+    if (channel === undefined) return [];
     const byAlert = new Map(deliveries.map((d) => [d.alertId, d]));
     return formatSummary(channel, target(deps.response, channel), deliveries.map((d) => JSON.parse(d.payload) as Alert), nowSeconds).map(({ message, alerts }) => ({ message, deliveries: alerts.flatMap((a) => byAlert.get(a.id) ?? []) }));
   });
@@ -214,11 +249,11 @@ function plan(deps: DispatchDependencies, rows: readonly Delivery[], summarize: 
 
 /**
  * Sends messages through `limit` (at most SEND_CONCURRENCY in flight for the whole round) and
- * records every outcome in batches: delivered; a failure retried with back-off; failed after the
- * last attempt.
+ * says what became of each delivery: delivered; a failure due again after back-off; failed
+ * after the last attempt.
  */
-async function sendAndRecord(deps: DispatchDependencies, sends: readonly Send[], limit: <T>(fn: () => Promise<T>) => Promise<T>): Promise<Tally> {
-  if (sends.length === 0) return { delivered: 0, retrying: 0, failed: 0, messages: 0 };
+async function send(deps: DispatchDependencies, sends: readonly Send[], limit: <T>(fn: () => Promise<T>) => Promise<T>): Promise<Sent> {
+  if (sends.length === 0) return { changes: [], tally: NOTHING };
   const errors = await Promise.all(
     sends.map(({ message }) =>
       limit(async () => {
@@ -253,8 +288,7 @@ async function sendAndRecord(deps: DispatchDependencies, sends: readonly Send[],
       else retrying++;
     }
   }
-  await deps.deliveries.update(changes);
-  return { delivered, retrying, failed, messages };
+  return { changes, tally: { delivered, retrying, failed, messages } };
 }
 
 /**
@@ -265,11 +299,9 @@ export async function deliverRows(deps: DispatchDependencies, rows: readonly Del
   const summarized = summarizedChannels(deps, rows);
   const pending = rows.filter((d) => d.status === "pending");
   const sending = createLimiter(SEND_CONCURRENCY);
-  const tallies = await settleAll<Tally[]>([
-    sendAndRecord(deps, plan(deps, pending.filter((d) => !summarized.has(d.channel)), false), sending),
-    sendAndRecord(deps, plan(deps, pending.filter((d) => summarized.has(d.channel)), true), sending),
-  ]);
-  return addTallies(tallies);
+  const sent = await settleAll<Sent[]>([send(deps, plan(deps, pending.filter((d) => !summarized.has(d.channel)), false), sending), send(deps, plan(deps, pending.filter((d) => summarized.has(d.channel)), true), sending)]);
+  await deps.deliveries.update(sent.flatMap((s) => s.changes));
+  return addTallies(sent.map((s) => s.tally));
 }
 
 /**

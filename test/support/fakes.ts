@@ -44,6 +44,8 @@ export class InMemoryFindingsStore implements FindingsStore {
   readonly #versions = new Map<string, number>();
   /** When each finding was last written (a test may move it back to age an announcement). */
   readonly writtenAt = new Map<string, Date>();
+  /** The outbox marker of each finding's pending change: its version, claim, and whether it was handed over before. */
+  readonly #markers = new Map<string, { version: number; claimedUntil: Date | null; handed: boolean }>();
   writes = 0;
 
   async list(options: ListFindingsOptions = {}): Promise<Finding[]> {
@@ -72,6 +74,13 @@ export class InMemoryFindingsStore implements FindingsStore {
     for (const row of rows) this.#versions.set(row, (this.#versions.get(row) ?? 0) + 1);
     this.states.set(key, change.state);
     for (const f of change.findings) {
+      const before = this.findings.get(f.id);
+      const sameChange = before !== undefined && before.alertTransition === f.alertTransition && before.alertAt === f.alertAt;
+      const marker = this.#markers.get(f.id);
+      // As the table store: a new change is a new marker; the same change stored again keeps its marker's claim.
+      if (!f.alertPending) this.#markers.delete(f.id);
+      else if (marker && sameChange && before?.alertPending) this.#markers.set(f.id, { ...marker, version: marker.version + 1 });
+      else this.#markers.set(f.id, { version: (marker?.version ?? 0) + 1, claimedUntil: null, handed: sameChange && before?.alertPending === false });
       this.writes += 1;
       this.findings.set(f.id, structuredClone(f));
       this.writtenAt.set(f.id, new Date());
@@ -84,7 +93,21 @@ export class InMemoryFindingsStore implements FindingsStore {
     return [...this.findings.values()]
       .filter((f) => f.alertPending && (!assignments || assignments.has(f.assignmentId.toLowerCase())))
       .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
-      .map((f) => ({ finding: structuredClone(f), version: String(this.#versions.get(f.id) ?? 0), writtenAt: this.writtenAt.get(f.id) ?? new Date() }));
+      .map((f) => {
+        const marker = this.#markers.get(f.id) ?? { version: 0, claimedUntil: null, handed: false };
+        return { finding: structuredClone(f), version: String(marker.version), writtenAt: this.writtenAt.get(f.id) ?? new Date(), claimedUntil: marker.claimedUntil, mayBeRecorded: marker.handed || marker.claimedUntil !== null };
+      });
+  }
+
+  async claimAlerts(pending: readonly PendingAlert[], until: Date): Promise<PendingAlert[]> {
+    const claimed: PendingAlert[] = [];
+    for (const p of pending) {
+      const marker = this.#markers.get(p.finding.id);
+      if (!marker || String(marker.version) !== p.version) continue;
+      this.#markers.set(p.finding.id, { ...marker, version: marker.version + 1, claimedUntil: until });
+      claimed.push({ ...p, version: String(marker.version + 1), claimedUntil: until });
+    }
+    return claimed;
   }
 
   async clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>> {
@@ -95,6 +118,7 @@ export class InMemoryFindingsStore implements FindingsStore {
       if (!current?.alertPending || current.alertTransition !== p.finding.alertTransition || current.alertAt !== p.finding.alertAt) continue;
       this.findings.set(p.finding.id, { ...current, alertPending: false });
       this.#versions.set(p.finding.id, (this.#versions.get(p.finding.id) ?? 0) + 1);
+      this.#markers.delete(p.finding.id);
       cleared.add(p.finding.id);
     }
     return cleared;
@@ -148,6 +172,13 @@ export class InMemoryAlertDeliveries implements AlertDeliveries {
       if (!current || current.status !== previous.status || current.nextAttemptAt !== previous.nextAttemptAt) continue;
       this.rows.set(key, structuredClone(next));
     }
+  }
+
+  async listExisting(deliveries: readonly Delivery[]): Promise<Delivery[]> {
+    return deliveries.flatMap((d) => {
+      const stored = this.rows.get(`${d.alertId}|${d.channel}`);
+      return stored ? [structuredClone(stored)] : [];
+    });
   }
 
   async listDigest(): Promise<Delivery[]> {

@@ -171,18 +171,25 @@ describe("a round with many alerts", () => {
   });
 });
 
-describe("a round that cannot write", () => {
-  it("leaves a change pending when its deliveries could not be created, and the next round sends it once", async () => {
+describe("a round that cannot record", () => {
+  it("leaves what it sent claimed, and once the claim runs out sends it again with the same idempotency key and records it", async () => {
     const { findings, written } = await pendingFindings(3);
     const deliveries = new InMemoryAlertDeliveries();
     const { sender, messages } = recordingSender();
-    const deps: DispatchDependencies = { findings, deliveries, sender, response: loadConfig({ ...CHANNELS, GRANTGUARD_ALERT_ROUTES: JSON.stringify([{ channels: ["webhook"] }]) }).response, now: () => new Date() };
+    let now = new Date("2026-11-22T10:00:00.000Z");
+    const deps: DispatchDependencies = { findings, deliveries, sender, response: loadConfig({ ...CHANNELS, GRANTGUARD_ALERT_ROUTES: JSON.stringify([{ channels: ["webhook"] }]) }).response, now: () => now };
     deliveries.failNext = new Error("Table Storage answered 503");
     await expect(dispatchFindings(deps, written)).rejects.toThrow("503");
-    expect((await findings.listPendingAlerts()).length).toBeGreaterThan(0);
-    await dispatchAlerts(deps);
-    expect(messages.map((m) => m.headers["x-grantguard-idempotency-key"]).sort()).toEqual([...new Set(messages.map((m) => m.headers["x-grantguard-idempotency-key"]))].sort());
-    expect(messages).toHaveLength(3);
+    const keys = messages.map((m) => m.headers["x-grantguard-idempotency-key"]);
+    expect((await findings.listPendingAlerts()).every((p) => p.claimedUntil !== null)).toBe(true);
+
+    expect(await dispatchAlerts(deps)).toMatchObject({ messages: 0 });
+    now = new Date(now.getTime() + DELIVERY_LEASE_MS + 1_000);
+    expect(keys).toHaveLength(3);
+    expect(await dispatchAlerts(deps)).toMatchObject({ queued: 3, delivered: 3, messages: 3 });
+    // What was not recorded went again, with the same keys (receivers drop it); nothing is left pending.
+    expect(messages.slice(3).map((m) => m.headers["x-grantguard-idempotency-key"]).sort()).toEqual([...keys].sort());
+    expect((await deliveries.list()).map((d) => d.status)).toEqual(["delivered", "delivered", "delivered"]);
     expect(await findings.listPendingAlerts()).toEqual([]);
   });
 });
@@ -202,16 +209,18 @@ describe("the timer's round", () => {
     expect(messages).toHaveLength(3);
   });
 
-  it("leaves a delivery alone while the instance that created it may still be sending it, and sends it once its lease has passed", async () => {
+  it("leaves a change alone while the instance that claimed it may still be sending it, and sends it once its claim has run out", async () => {
     const { findings, written } = await pendingFindings(1);
     const deliveries = new InMemoryAlertDeliveries();
     let now = new Date("2026-11-22T10:00:00.000Z");
     const response = loadConfig({ ...CHANNELS, GRANTGUARD_ALERT_ROUTES: JSON.stringify([{ channels: ["webhook"] }]) }).response;
-    // The first instance creates the delivery and hands over the change, then stops before sending (it died).
-    const dying: DispatchDependencies = { findings, deliveries, sender: { send: () => new Promise<void>(() => undefined) }, response, now: () => now };
+    // The first instance claims the change and starts sending, then stops (it died).
+    let started = () => undefined as void;
+    const sending = new Promise<void>((resolve) => (started = resolve));
+    const dying: DispatchDependencies = { findings, deliveries, sender: { send: () => (started(), new Promise<void>(() => undefined)) }, response, now: () => now };
     void dispatchFindings(dying, written);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await deliveries.list()).toEqual([expect.objectContaining({ status: "pending", attempts: 0 })]);
+    await sending;
+    expect(await findings.listPendingAlerts()).toEqual([expect.objectContaining({ claimedUntil: new Date(now.getTime() + DELIVERY_LEASE_MS) })]);
 
     const { sender, messages } = recordingSender();
     const timer: DispatchDependencies = { findings, deliveries, sender, response, now: () => now };
