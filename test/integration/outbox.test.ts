@@ -9,7 +9,7 @@ import type { FindingsStore } from "../../shared/findings/store.js";
 import { findingId, type Finding } from "../../shared/model/finding.js";
 import type { Alert } from "../../shared/response/alert.js";
 import { IDEMPOTENCY_KEY_HEADER } from "../../shared/response/channels/index.js";
-import type { Delivery } from "../../shared/response/deliveries.js";
+import type { AlertDeliveries, Delivery } from "../../shared/response/deliveries.js";
 import { DELIVERY_LEASE_MS, dispatchAlerts, dispatchFindings, type DispatchDependencies } from "../../shared/response/dispatch.js";
 import { HttpAlertSender } from "../../shared/response/sender.js";
 import { WebhookReceiver } from "../../local/webhookReceiver.js";
@@ -161,6 +161,55 @@ describe("the timer's round", () => {
     expect(receiver.uniqueDeliveries()).toHaveLength(2);
     expect(receiver.received.filter((r) => r.duplicate)).toHaveLength(0);
     expect((await runtime.services.deliveries.list()).map((d) => [d.status, d.attempts])).toEqual([["delivered", 1], ["delivered", 1]]);
+    expect(await runtime.services.findings.list({ alertPending: true })).toEqual([]);
+  });
+});
+
+describe("a change whose deliveries may be recorded already", () => {
+  it("is not sent again when the same change is stored again after it was handed over", async () => {
+    const runtime = await azure.runtime({ GRANTGUARD_WEBHOOK_URL: receiver.url("/hook"), GRANTGUARD_WEBHOOK_SECRET: SECRET, GRANTGUARD_ALERT_ROUTES: JSON.stringify([{ channels: ["webhook"] }]) });
+    const assignment = assignmentIn(SUBSCRIPTIONS[0]!, 40);
+    await store(runtime.services.findings, [finding(assignment, "guest-owner")]);
+    expect(await runtime.dispatchAlerts()).toMatchObject({ delivered: 1 });
+    // The same change (same transition and time) stored again with more to say, as a late revocation outcome is.
+    const record = await runtime.services.findings.read(assignment);
+    const again = { ...record.findings[0]!, alertPending: true, responseKind: "revocationFailed" as const, responseDetail: "ARM answered 403" };
+    expect(await runtime.services.findings.commit(record, { state: record.state!, findings: [again] })).toBe(true);
+
+    expect(await runtime.dispatchAlerts()).toMatchObject({ delivered: 0, messages: 0 });
+    expect(receiver.received).toHaveLength(1);
+    expect(await runtime.services.findings.list({ alertPending: true })).toEqual([]);
+  });
+
+  it("has only what was not recorded sent when its round died while recording", async () => {
+    const settings = { GRANTGUARD_WEBHOOK_URL: receiver.url("/hook"), GRANTGUARD_WEBHOOK_SECRET: SECRET, GRANTGUARD_TEAMS_WEBHOOK_URL: chat.url("/teams"), GRANTGUARD_ALERT_ROUTES: JSON.stringify([{ channels: ["webhook", "teams"] }]) };
+    const runtime = await azure.runtime(settings);
+    await store(runtime.services.findings, [finding(assignmentIn(SUBSCRIPTIONS[1]!, 41), "guest-owner")]);
+    let now = new Date();
+    // The round records the webhook's delivery, then dies before the Teams one is written.
+    const real = runtime.dispatch.deliveries;
+    const dying: AlertDeliveries = {
+      batchKey: (d) => real.batchKey(d),
+      claimDue: (o) => real.claimDue(o),
+      update: (c) => real.update(c),
+      listExisting: (d) => real.listExisting(d),
+      listDigest: () => real.listDigest(),
+      list: (o) => real.list(o),
+      create: async (deliveries) => {
+        await real.create(deliveries.filter((d) => d.channel === "webhook"));
+        throw new Error("the process dies");
+      },
+    };
+    await expect(dispatchAlerts({ ...runtime.dispatch, deliveries: dying, now: () => now })).rejects.toThrow("dies");
+    expect(receiver.received).toHaveLength(1);
+    expect(chat.received).toHaveLength(1);
+
+    now = new Date(now.getTime() + DELIVERY_LEASE_MS + 1_000);
+    expect(await dispatchAlerts({ ...runtime.dispatch, now: () => now })).toMatchObject({ delivered: 1, messages: 1 });
+    expect(receiver.received).toHaveLength(1);
+    expect(chat.received).toHaveLength(2);
+    expect(chat.received[1]?.headers[IDEMPOTENCY_KEY_HEADER]).toBe(chat.received[0]?.headers[IDEMPOTENCY_KEY_HEADER]);
+    expect((await runtime.services.deliveries.list()).map((d) => [d.channel, d.status]).sort()).toEqual([["teams", "delivered"], ["webhook", "delivered"]]);
     expect(await runtime.services.findings.list({ alertPending: true })).toEqual([]);
   });
 });
