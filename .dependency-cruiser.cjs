@@ -15,6 +15,7 @@ module.exports = {
   forbidden: [
     { name: "no-circular", severity: "error", comment: "an import cycle", from: {}, to: { circular: true } },
     { name: "domain-not-adapters", severity: "error", comment: "the domain declares interfaces; shared/azure implements them", from: { path: DOMAIN }, to: { path: "^shared/(azure|cli|http)/|^shared/runtime\\.ts$" } },
+    { name: "domain-not-sdks", severity: "error", comment: "the domain knows Azure only through its own interfaces; SDK clients are built in shared/azure/compose.ts", from: { path: DOMAIN }, to: { path: "node_modules/(@azure/(arm-|data-tables|storage-queue|monitor-query|identity|core-)|@azure-rest/)" } },
     { name: "product-not-local-or-tests", severity: "error", comment: "production code never knows the local Azure or the tests", from: { path: "^(shared|functions)/" }, to: { path: "^(local|test|bench)/" } },
     allowedBelow("model", ["errors.ts"]),
     allowedBelow("facts", ["model", "errors.ts"]),

@@ -69,12 +69,13 @@ function paragraph(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // Facts
 
-/** The type of a fact in words. `dyn` facts hold a string or a bool, or null: which one is read from the example and the description. */
+/** The type of a fact in words. `dyn` facts hold a string, a bool or an int, or null: which one is read from the example and the description. */
 export function factTypeLabel(spec: FactSpec): string {
   switch (spec.type) {
     case "list<string>":
       return "list of strings";
     case "dyn": {
+      if (typeof spec.example === "number") return "int or null";
       if (typeof spec.example === "boolean" || /\b(true|false)\b/i.test(spec.description)) return "bool or null";
       if (typeof spec.example === "string" || spec.example === null) return "string or null";
       return "string, bool or null";
@@ -230,6 +231,7 @@ const POLICY_FIELDS = {
   action: { text: "What grantguard should do on a match: `alert` records a finding; `revoke` is accepted but today only recorded as what it would do (audit only)." },
   condition: { text: "A CEL expression over the facts and `params` that must yield a bool: true means the assignment matches." },
   enabled: { text: "Set to `false` to keep a policy in the directory without judging with it." },
+  subject: { text: "What one evaluation judges: `assignment` (the default: every role assignment, on every path) or `subscription` (once per subscription, only in a tenant sweep, which sees all of its assignments). A subscription's facts are those of its scope (`scope.*`, `atScope.*`); the assignment, role and principal facts are empty, and its finding is keyed by the subscription id (see the README's sweep section). Subscription policies only alert." },
   references: { text: "Where the rule comes from (benchmarks, vendor guidance, internal standards), as a list of strings." },
   parameters: { text: "Named thresholds and lists the condition reads as `params.NAME` (see [Parameters](#parameters))." },
   tests: { text: "Test cases run by `grantguard test` (see [Testing a policy](#testing-a-policy))." },
@@ -424,7 +426,7 @@ export async function renderReference(): Promise<string> {
     `A condition is a [CEL](https://github.com/google/cel-spec) expression. It reads the fact variables ${FACT_VARIABLES.map(code).join(", ")} (see [Facts](#facts)) and \`params\` (see [Parameters](#parameters)). What matters when writing one here:`,
     "",
     "- **It must yield a bool.** A condition of another type is refused at load, for example " + code("role.name") + ": " + code(boolError) + ".",
-    "- **Facts are never missing, but some may be null.** Every fact in the catalogue is present on every assignment, so `has()` is never needed. Facts typed *string or null* or *bool or null* are null where Azure has no value (no PIM data, no UPN, not a managed identity…). Compare them with `==` and `!=` (`assignment.viaPim == false`, `principal.displayName != null`); a nullable bool is not itself a condition: " + code("principal.enabled") + " is refused with " + code(nullableBoolError) + ".",
+    "- **Facts are never missing, but some may be null.** Every fact in the catalogue is present on every assignment, so `has()` is never needed. Facts typed *string or null*, *bool or null* or *int or null* are null where Azure has no value (no PIM data, no UPN, not a managed identity, no logs…). Test a nullable int before comparing it (`principal.daysSinceSignIn != null && principal.daysSinceSignIn >= params.days`): an ordering on null is a run-time error. Compare them with `==` and `!=` (`assignment.viaPim == false`, `principal.displayName != null`); a nullable bool is not itself a condition: " + code("principal.enabled") + " is refused with " + code(nullableBoolError) + ".",
     "- **The type checker lets calls on nullable facts through, and they fail at run time on null.** An error at run time is recorded as an evaluation error for that policy and assignment, not as a match. The test case below expects `no-match` and gets `" + runtimeResult.actual + "` instead:",
     "",
     ...fence("yaml", runtimeText),
@@ -506,7 +508,7 @@ export async function renderReference(): Promise<string> {
     "",
     ...table(["field", "required", "meaning"], Object.entries(TEST_FIELDS).map(([name, doc]) => [code(name), requirement(policyTestSchema.shape[name as keyof PolicyTest]), doc.text])),
     "",
-    "Overrides are applied one field at a time on top of the baseline and are checked at load against the catalogue: an unknown variable or field, or a value of the wrong type, fails the load. Ints must be whole numbers; *string or null* and *bool or null* facts take a string, a bool or null; lists take lists of strings. Facts are not derived from one another in a test case: setting `role.privileged: true` leaves `role.canWrite` false, so set every fact the condition reads.",
+    "Overrides are applied one field at a time on top of the baseline and are checked at load against the catalogue: an unknown variable or field, or a value of the wrong type, fails the load. Ints must be whole numbers; *string or null*, *bool or null* and *int or null* facts take a string, a bool, a whole number or null; lists take lists of strings. Facts are not derived from one another in a test case: setting `role.privileged: true` leaves `role.canWrite` false, so set every fact the condition reads.",
     "",
     "### The baseline",
     "",
@@ -557,7 +559,7 @@ export async function renderReference(): Promise<string> {
   add(
     "## Facts",
     "",
-    `A condition sees ${FACT_VARIABLES.length} variables describing one role assignment. Every fact is always present; the types *string or null* and *bool or null* are CEL \`dyn\` values that are null where Azure has no value. Examples use JSON; \`…\` shortens long ids.`,
+    `A condition sees ${FACT_VARIABLES.length} variables describing one role assignment. Every fact is always present; the types *string or null*, *bool or null* and *int or null* are CEL \`dyn\` values that are null where Azure has no value; the sign-in and activity facts are known only to a tenant sweep, which reads the logs, and are null (or empty, with \`activity.known\` false) on the event path and in the what-if. Examples use JSON; \`…\` shortens long ids.`,
     "",
   );
   for (const [variable, fields] of catalogueEntries()) {

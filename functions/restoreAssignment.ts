@@ -8,7 +8,7 @@ import { runtime as getRuntime } from "./runtime.js";
 export async function restoreAssignmentHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const [runtime, { handleRestoreRequest }] = await Promise.all([getRuntime(), import("../shared/http/restore.js")]);
   const body = await request.json().catch(() => undefined);
-  const { detail, ...response } = await handleRestoreRequest({ id: request.params.id ?? "", headers: request.headers, body }, { revocations: runtime.services.revocations, tokens: runtime.tokens, armEndpoint: runtime.config.armEndpoint, now: () => new Date() });
+  const { detail, ...response } = await handleRestoreRequest({ id: request.params.id ?? "", headers: request.headers, body }, { revocations: runtime.services.revocations, tokens: runtime.tokens, writerFor: runtime.writerFor, now: () => new Date() });
   context.log(`RESTORE ${request.params.id}: HTTP ${response.status}${detail ? ` (${detail})` : ""}`);
   return response;
 }

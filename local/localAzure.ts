@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { TenantSnapshot } from "../shared/model/snapshot.js";
 import { startAzurite, type RunningAzurite } from "./azurite.js";
 import { createSigningKey } from "./simulator/jwt.js";
+import { LOCAL_WORKSPACE_ID } from "./simulator/logAnalytics.js";
 import { AzureSimulator } from "./simulator/server.js";
 import type { LocalTls } from "./tls.js";
 
@@ -37,6 +38,8 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     GRANTGUARD_GRAPH_ENDPOINT: simulator.url,
     GRANTGUARD_TABLE_ENDPOINT: azurite.tableEndpoint,
     GRANTGUARD_QUEUE_ENDPOINT: azurite.queueEndpoint,
+    GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID: LOCAL_WORKSPACE_ID,
+    GRANTGUARD_LOG_ANALYTICS_ENDPOINT: `${simulator.url}/v1`,
     IDENTITY_ENDPOINT: simulator.identityEndpoint,
     IDENTITY_HEADER: identityHeader,
     // The simulator is the tenant's Entra ID: the restore endpoint validates callers' tokens against it.

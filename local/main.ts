@@ -8,6 +8,8 @@ import { DevHost, type HostLog } from "./devhost.js";
 import { LocalEventGrid, type DeliveryOutcome } from "./eventGrid.js";
 import { startLocalAzure } from "./localAzure.js";
 import { playStory } from "./story.js";
+import { shareWithCommandLine } from "./commandLine.js";
+import { runSummary } from "./summary.js";
 import { loadTrustedLocalTls } from "./tls.js";
 import { WebhookReceiver } from "./webhookReceiver.js";
 import { randomBytes } from "node:crypto";
@@ -113,7 +115,8 @@ async function main(): Promise<number> {
   local.simulator.onResourceEvent((event) => void grid.publish([event]));
 
   let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= Promise.all([host.stop(), local.stop(), receiver?.stop()]).then(() => undefined));
+  let commandLine: Awaited<ReturnType<typeof shareWithCommandLine>> | undefined;
+  const stop = () => (stopped ??= Promise.all([host.stop(), local.stop(), receiver?.stop(), commandLine?.remove()]).then(() => undefined));
   // Ctrl-C reaches this process twice (from the terminal and forwarded by the launcher):
   // the handlers stay installed, and only the first signal starts the shutdown.
   let interrupted: () => void = () => undefined;
@@ -146,7 +149,9 @@ async function main(): Promise<number> {
         ? "grantguard: mode AUDIT (the default) — revoke policies record and alert what they would revoke; nothing is deleted.\n            To revoke: GRANTGUARD_MODE=enforce npm start -- --policies policies,local/demo/revoke-pack"
         : `grantguard: mode ENFORCE — revoke policies delete the assignment after a backup, unless a guard rail stops it (at most ${r.maxRevocations} in ${r.revocationWindowMs / 60_000} minutes, then revocation stops until re-armed).`,
     );
-    say(receiver ? `grantguard: alerts go to a local webhook receiver at ${receiver.url("/grantguard")}, which verifies every signature.\n` : "grantguard: alerts go to the channels set in the environment.\n");
+    say(receiver ? `grantguard: alerts go to a local webhook receiver at ${receiver.url("/grantguard")}, which verifies every signature.` : "grantguard: alerts go to the channels set in the environment.");
+    commandLine = await shareWithCommandLine(local, tls, runtime.config, snapshot);
+    say(`${commandLine.lines.join("\n")}\n`);
     host.startTimers();
 
     if (events) {
@@ -158,8 +163,9 @@ async function main(): Promise<number> {
     await grid.settled();
     // Deliver what the outbox holds (the digest included) before reporting.
     await runtime.dispatchAlerts();
-    await runtime.sendDigest();
+    const digest = await runtime.sendDigest();
     if (receiver) say(`\nalerts received by the local webhook receiver: ${receiver.uniqueDeliveries().length} (every signature verified: ${receiver.received.every((x) => x.verified !== false)})`);
+    say(runSummary(await runtime.services.findings.list(), await runtime.services.deliveries.list(), digest));
 
     if (args.json) {
       const findings = await runtime.services.findings.list();

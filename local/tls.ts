@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,7 +29,9 @@ const SYSTEM_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/cert
  */
 export async function createLocalTls(): Promise<LocalTls> {
   const dir = await mkdtemp(join(tmpdir(), "grantguard-tls-"));
-  const pems = await selfsigned.generate([{ name: "commonName", value: "grantguard local azure" }], {
+  // A name of its own: a bundle that already trusts another run's certificate (npm start launched
+  // from a process that trusts the tests' one) must not find that one first by name and fail.
+  const pems = await selfsigned.generate([{ name: "commonName", value: `grantguard local azure ${randomBytes(6).toString("hex")}` }], {
     keySize: 2048,
     algorithm: "sha256",
     notAfterDate: new Date(Date.now() + 2 * 24 * 3600 * 1000),

@@ -4,13 +4,18 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "./errors.js";
 
-// The built-in pack ships beside package.json, whether this file runs from shared/ or dist/shared/.
-function packageRoot(): string {
+/**
+ * The directory holding package.json, whether this file runs from shared/ or dist/shared/: what
+ * ships beside the code (the built-in pack) is found from here, in a build as in the sources.
+ */
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
 }
-const defaultPoliciesDir = join(packageRoot(), "policies");
+
+/** The built-in policy pack. */
+export const BUILT_IN_POLICIES_DIR = join(packageRoot(), "policies");
 
 const httpsUrl = z.url({ protocol: /^https$/, message: "must be an https:// URL" }).transform((u) => u.replace(/\/+$/, ""));
 // Webhook URLs carry their own secrets: https, except a receiver on this machine's loopback.
@@ -54,9 +59,12 @@ const settingsSchema = z.object({
   GRANTGUARD_ARM_ENDPOINT: httpsUrl.default("https://management.azure.com"),
   GRANTGUARD_GRAPH_ENDPOINT: httpsUrl.default("https://graph.microsoft.com"),
   GRANTGUARD_TABLE_ENDPOINT: httpsUrl,
+  GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID: z.guid({ message: "must be the Log Analytics workspace id (a GUID)" }).optional(),
+  // The query client's endpoint includes the API version.
+  GRANTGUARD_LOG_ANALYTICS_ENDPOINT: httpsUrl.default("https://api.loganalytics.io/v1"),
   GRANTGUARD_FINDINGS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("findings"),
   GRANTGUARD_EVENTS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("grantEvents"),
-  GRANTGUARD_POLICIES_DIR: z.string().min(1).default(defaultPoliciesDir),
+  GRANTGUARD_POLICIES_DIR: z.string().min(1).default(BUILT_IN_POLICIES_DIR),
   GRANTGUARD_ROLE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3_600),
   GRANTGUARD_TOKEN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   AZURE_CLIENT_ID: z.uuid().optional(),
@@ -88,6 +96,8 @@ export interface Config {
   readonly armEndpoint: string;
   readonly graphEndpoint: string;
   readonly tableEndpoint: string;
+  /** The Log Analytics workspace the sweep reads sign-ins and activity from; null when none is set (log facts stay unknown). */
+  readonly logAnalytics: LogAnalyticsConfig | null;
   readonly findingsTable: string;
   readonly eventsTable: string;
   readonly policiesDir: string;
@@ -98,6 +108,13 @@ export interface Config {
   readonly response: ResponseConfig;
   /** Who may call grantguard's HTTP API: null when the Entra ID settings are absent (the API then refuses every call). */
   readonly auth: AuthConfig | null;
+}
+
+/** Where the sweep's KQL runs. */
+export interface LogAnalyticsConfig {
+  readonly workspaceId: string;
+  /** https://api.loganalytics.io/v1, another cloud's, or the local simulator's (with /v1). */
+  readonly endpoint: string;
 }
 
 /** The Entra ID tenant and API registration whose access tokens grantguard's HTTP API accepts. */
@@ -150,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     armEndpoint: s.GRANTGUARD_ARM_ENDPOINT,
     graphEndpoint: s.GRANTGUARD_GRAPH_ENDPOINT,
     tableEndpoint: s.GRANTGUARD_TABLE_ENDPOINT,
+    logAnalytics: s.GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID ? { workspaceId: s.GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID.toLowerCase(), endpoint: s.GRANTGUARD_LOG_ANALYTICS_ENDPOINT } : null,
     findingsTable: s.GRANTGUARD_FINDINGS_TABLE,
     eventsTable: s.GRANTGUARD_EVENTS_TABLE,
     policiesDir: s.GRANTGUARD_POLICIES_DIR,

@@ -21,6 +21,13 @@ export class PolicyValidationError extends GrantGuardError {
   }
 }
 
+/** Thrown when a policy directory has at least one broken file: grantguard will not judge with a partial pack. */
+export class PolicyLoadError extends GrantGuardError {
+  constructor(readonly errors: readonly PolicyValidationError[]) {
+    super(`${errors.length} policy error(s):\n${errors.map((e) => `  ${e.message}`).join("\n")}`);
+  }
+}
+
 /** A tenant snapshot file does not follow the format. */
 export class SnapshotError extends GrantGuardError {}
 

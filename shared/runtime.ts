@@ -4,7 +4,9 @@ import { deliverRows, dispatchAlerts, dispatchFindings, queueAlert, sendDigest, 
 import { HttpAlertSender } from "./response/sender.js";
 import type { RevocationDependencies } from "./response/revoke.js";
 import { describeError } from "./errors.js";
-import { createAzureServices, type AzureServices } from "./azure/compose.js";
+import { createAzureServices, createRoleAssignmentWriter, type AzureServices } from "./azure/compose.js";
+import type { TokenCredential } from "@azure/identity";
+import type { RoleAssignmentWriter } from "./response/writer.js";
 import { createTokenValidator, type TokenValidator } from "./auth/tokens.js";
 import { loadPolicyPack, type PolicyPack } from "./policy/load.js";
 import type { Policy } from "./policy/policy.js";
@@ -19,6 +21,8 @@ export interface Runtime {
   readonly dispatch: DispatchDependencies;
   /** What judging an event needs: adapters, policies, exemptions, revocation's guard rails. */
   readonly judge: JudgeDependencies;
+  /** ARM writes with a caller's own credential (restore over HTTP): built by the composition root, like every client. */
+  writerFor(credential: TokenCredential): RoleAssignmentWriter;
   /** Validates callers' Entra ID access tokens for the HTTP API; null when GRANTGUARD_AUTH_* are not set. */
   readonly tokens: TokenValidator | null;
   /** Judges one event, then tries to deliver its alerts at once (the outbox keeps them if that fails). */
@@ -56,6 +60,7 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     dispatch,
     judge,
     tokens: config.auth ? createTokenValidator(config.auth) : null,
+    writerFor: (callerCredential) => createRoleAssignmentWriter(config.armEndpoint, callerCredential),
     async judgeGrantEvent(raw) {
       const outcome = await judgeGrantEvent(raw, judge);
       // The findings are stored with their pending alerts: a failed send here is retried by the timer.

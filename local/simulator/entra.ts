@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import type { GraphDirectoryObject } from "../../shared/model/azure.js";
+import type { ServiceRequest, ServiceResponse, SimulatedService } from "./http.js";
 import { createThrowawayKey, signJwt, TokenIssuer, v1Issuer, type SigningKey } from "./jwt.js";
 import type { TenantState } from "./tenant.js";
 
@@ -72,7 +72,7 @@ export function entraRouteName(method: string, lowerPath: string): string | null
  * for ARM and Graph — all signed with one RSA key the managed-identity endpoint uses too, so
  * ARM accepts a user's own token exactly as it accepts grantguard's.
  */
-export class SimulatedEntra {
+export class SimulatedEntra implements SimulatedService {
   /** The v1.0 tokens ARM and Graph accept: issued by the managed-identity endpoint and here, verified by ARM and Graph. */
   readonly tokens: TokenIssuer;
   #foreignKey: SigningKey | undefined;
@@ -142,8 +142,13 @@ export class SimulatedEntra {
     return signJwt(header, payload, key);
   }
 
+  /** Names a request to one of its endpoints (see entraRouteName); null for any other. */
+  routeOf(method: string, lowerPath: string): string | null {
+    return entraRouteName(method, lowerPath);
+  }
+
   /** Answers one of the routes entraRouteName names. */
-  async handle(route: string, _req: IncomingMessage, url: URL, body: unknown): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+  handle({ route, url, body }: ServiceRequest): ServiceResponse {
     if (route === "entra.localToken") return this.#localToken(body);
     const tenant = decodeURIComponent(url.pathname.split("/")[1] ?? "");
     const tenantId = this.state().tenantId;

@@ -17,6 +17,8 @@ export class TenantState {
   readonly assignments = new Map<string, ArmRoleAssignment>();
   readonly definitions = new Map<string, ArmRoleDefinition>();
   readonly principals = new Map<string, GraphDirectoryObject>();
+  /** The workspace's log tables, rows with Log Analytics column names (what the query API reads). */
+  readonly logs: TenantSnapshot["logs"];
   /** PIM's instances and requests; null when the snapshot has no PIM section (PIM unreadable: 403). */
   readonly pim: PimState | null;
   readonly #hierarchy: ScopeHierarchy;
@@ -24,6 +26,7 @@ export class TenantState {
 
   constructor(snapshot: TenantSnapshot) {
     this.tenantId = snapshot.tenantId;
+    this.logs = snapshot.logs;
     for (const a of snapshot.roleAssignments) this.assignments.set(a.id.toLowerCase(), structuredClone(a));
     for (const d of snapshot.roleDefinitions) this.definitions.set(d.name.toLowerCase(), structuredClone(d));
     for (const p of snapshot.principals) this.principals.set(p.id.toLowerCase(), structuredClone(p));

@@ -1,5 +1,6 @@
 import { TableClient } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/identity";
+import type { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { Config } from "../config.js";
 import { ArmRoleAssignments, ArmRoleAssignmentWriter, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient } from "./arm.js";
 import type { Principals, RoleAssignments, RoleDefinitions } from "../facts/sources.js";
@@ -13,6 +14,9 @@ import { TableEventLedger, TableFindingsStore } from "./findingsTable.js";
 import type { EventLedger, FindingsStore } from "../findings/store.js";
 import type { TenantContext } from "../facts/context.js";
 import { ArmTenantContext } from "./armContext.js";
+import type { ActivityLogs } from "../facts/activity.js";
+import { createLogsClient, LogAnalyticsActivityLogs } from "./logs.js";
+import { createResourceGraphClient, ResourceGraphInventory, type TenantInventory } from "./resourceGraph.js";
 
 /** Every adapter grantguard uses, built from one credential. */
 export interface AzureServices {
@@ -25,6 +29,10 @@ export interface AzureServices {
   readonly writer: RoleAssignmentWriter;
   readonly deliveries: AlertDeliveries;
   readonly revocations: RevocationStore;
+  /** Sign-ins and activity from Log Analytics; null when no workspace is configured. */
+  readonly activityLogs: ActivityLogs | null;
+  /** Every role assignment and definition of the tenant: Resource Graph, plus ARM for the root scope. */
+  readonly inventory: TenantInventory;
 }
 
 // One event asks about its scope a few times in a row; a few seconds of memo serve that
@@ -46,5 +54,43 @@ export function createAzureServices(config: Config, credential: TokenCredential)
     writer: new ArmRoleAssignmentWriter(authorization),
     deliveries: new TableAlertDeliveries(table(config.response.alertsTable)),
     revocations: new TableRevocationStore(table(config.response.revocationsTable)),
+    // Resource Graph is served by ARM's endpoint (the simulator's, locally).
+    inventory: new ResourceGraphInventory(createResourceGraphClient(credential, config.armEndpoint), authorization),
+    activityLogs: config.logAnalytics ? new LogAnalyticsActivityLogs(createLogsClient(credential, config.logAnalytics.endpoint), config.logAnalytics.workspaceId) : null,
+  };
+}
+
+/** Role-assignment writes with someone else's credential (a caller restoring over HTTP). */
+export function createRoleAssignmentWriter(armEndpoint: string, credential: TokenCredential): RoleAssignmentWriter {
+  return new ArmRoleAssignmentWriter(createAuthorizationClient(credential, armEndpoint));
+}
+
+/** What a snapshot export reads: ARM's authorization API and Graph's directory, with the operator's credential. */
+export function createExportSources(endpoints: { readonly armEndpoint: string; readonly graphEndpoint: string }, credential: TokenCredential): { readonly authorization: AuthorizationManagementClient; readonly principals: Principals } {
+  return { authorization: createAuthorizationClient(credential, endpoints.armEndpoint), principals: new GraphPrincipals(createGraphClient(credential, endpoints.graphEndpoint)) };
+}
+
+/** Where an operator's command line reaches grantguard's state and ARM. */
+export interface OperatorSettings {
+  readonly armEndpoint: string;
+  readonly tableEndpoint: string;
+  readonly revocationsTable: string;
+  readonly alertsTable: string;
+}
+
+/** What the command line's response verbs use: grantguard's stores and ARM writes, with the operator's own credential. */
+export interface OperatorServices {
+  readonly revocations: RevocationStore;
+  readonly deliveries: AlertDeliveries;
+  readonly writer: RoleAssignmentWriter;
+}
+
+/** The command line's composition root: the same adapters as the function app, built from the operator's credential. */
+export function createOperatorServices(settings: OperatorSettings, credential: TokenCredential): OperatorServices {
+  const table = (name: string) => new TableClient(settings.tableEndpoint, name, credential);
+  return {
+    revocations: new TableRevocationStore(table(settings.revocationsTable)),
+    deliveries: new TableAlertDeliveries(table(settings.alertsTable)),
+    writer: createRoleAssignmentWriter(settings.armEndpoint, credential),
   };
 }

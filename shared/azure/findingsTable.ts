@@ -1,4 +1,4 @@
-import { odata, RestError, type TableClient, type TableEntity, type TransactionAction } from "@azure/data-tables";
+import { odata, RestError, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from "../model/finding.js";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
@@ -17,7 +17,7 @@ import {
   STATE_ROW_PREFIX,
   stateRowKey,
 } from "../findings/keys.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PendingAlert } from "../findings/store.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PartitionRecord, PendingAlert } from "../findings/store.js";
 import { StoreCorruptError } from "../errors.js";
 import { mapConcurrently } from "../model/concurrency.js";
 import { ensureTable } from "./tables.js";
@@ -152,7 +152,8 @@ export class TableFindingsStore implements FindingsStore {
       for (const batch of packGroups(groups, MAX_BATCH)) await this.client.submitTransaction(batch);
       return true;
     } catch (error) {
-      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409)) return false; // written meanwhile
+      // 404: a superseded marker this commit deletes was cleared meanwhile.
+      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409 || error.statusCode === 404)) return false; // written meanwhile
       throw error;
     }
   }
@@ -161,6 +162,43 @@ export class TableFindingsStore implements FindingsStore {
     if (this.#registered.has(partition)) return;
     await this.client.upsertEntity({ partitionKey: PARTITION_INDEX, rowKey: partitionIndexRowKey(partition), partition }, "Replace");
     this.#registered.add(partition);
+  }
+
+  async readPartition(partition: string): Promise<PartitionRecord> {
+    await this.#ensure();
+    const versions = new Map<string, string>();
+    const findings: Finding[] = [];
+    const rows = async (from: string | null, to: string, each: (entity: TableEntityResult<Record<string, unknown>>) => void) => {
+      const filter = [odata`PartitionKey eq ${partition}`, ...(from ? [odata`RowKey ge ${from}`] : []), odata`RowKey lt ${to}`].join(" and ");
+      for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) each(entity);
+    };
+    // The findings, and beside them the versions of the partition's outbox markers, which a commit keeps.
+    await Promise.all([
+      rows(null, "~", (entity) => {
+        versions.set(entity.rowKey ?? "", entity.etag);
+        findings.push(this.#parse(entity));
+      }),
+      rows(PENDING_ROW_PREFIX, PENDING_ROW_END, (entity) => versions.set(entity.rowKey ?? "", entity.etag)),
+    ]);
+    return { partition, findings, versions };
+  }
+
+  async commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean> {
+    await this.#ensure();
+    const stored = new Map(record.findings.map((f) => [f.id, f]));
+    const groups = findings.map((finding) => {
+      if (findingsPartition(finding.scope) !== record.partition) throw new TypeError(`finding ${finding.id} is not in partition ${record.partition}`);
+      return findingWriteActions(record.partition, finding, stored.get(finding.id) ?? null, record.versions);
+    });
+    await this.#register(record.partition);
+    try {
+      // A finding never apart from its outbox marker.
+      for (const batch of packGroups(groups, MAX_BATCH)) await this.client.submitTransaction(batch);
+      return true;
+    } catch (error) {
+      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409 || error.statusCode === 404)) return false; // written meanwhile
+      throw error;
+    }
   }
 
   /** The partitions that hold (or held) findings, from the partition index. */
@@ -193,13 +231,6 @@ export class TableFindingsStore implements FindingsStore {
     return found;
   }
 
-  /**
-   * Deletes each change's marker and clears its finding's flag, in one transaction per partition
-   * (up to 50 changes). The marker must still be there: a newer change of the finding has replaced
-   * it (a commit deletes the marker of the change it supersedes), or another instance cleared it,
-   * and then the transaction fails and leaves everything as it is. A rewrite of the same change
-   * (the same marker) is cleared with it: its deliveries exist already.
-   */
   async claimAlerts(pending: readonly PendingAlert[], until: Date): Promise<PendingAlert[]> {
     await this.#ensure();
     const claimedUntil = until.toISOString();
@@ -236,6 +267,13 @@ export class TableFindingsStore implements FindingsStore {
     return cleared;
   }
 
+  /**
+   * Deletes each change's marker and clears its finding's flag, in one transaction per partition
+   * (up to 50 changes). The marker must still be there: a newer change of the finding has replaced
+   * it (a commit deletes the marker of the change it supersedes), or another instance cleared it,
+   * and then the transaction fails and leaves everything as it is. A rewrite of the same change
+   * (the same marker) is cleared with it: its deliveries exist already.
+   */
   async #clear(partition: string, batch: readonly PendingAlert[]): Promise<boolean> {
     const actions = batch.flatMap((p): TransactionAction[] => [
       ["delete", { partitionKey: partition, rowKey: pendingRowKey(p.finding) }],

@@ -6,7 +6,7 @@ import type { GrantedBy } from "../model/event.js";
 import type { PimStatus, ScopeSummary, TenantContext, Workloads } from "./context.js";
 
 type Catalogue = typeof FACT_CATALOGUE;
-type ValueOf<T extends FactType> = T extends "string" ? string : T extends "bool" ? boolean : T extends "int" ? bigint : T extends "list<string>" ? readonly string[] : string | boolean | null;
+type ValueOf<T extends FactType> = T extends "string" ? string : T extends "bool" ? boolean : T extends "int" ? bigint : T extends "list<string>" ? readonly string[] : string | boolean | bigint | null;
 
 /** The facts of one variable, typed from the catalogue so builder and documentation cannot drift. */
 export type FactsOf<V extends FactVariable> = { readonly [K in keyof Catalogue[V]]: Catalogue[V][K] extends { type: infer T extends FactType } ? ValueOf<T> : never };
@@ -62,7 +62,25 @@ export interface FactInputs {
   /** The tenant being governed, to tell external principals from our own. */
   readonly tenantId: string | null;
   readonly context: ContextFacts;
+  /** What a tenant sweep knows from the logs and its clock; absent (all null) on the event path and in the what-if. */
+  readonly sweep?: SweepFacts | null;
 }
+
+/** The facts only a tenant sweep can know: from the sign-in and activity logs, and the sweep's own time. */
+export interface SweepFacts {
+  readonly assignment: Pick<FactsOf<"assignment">, "ageDays">;
+  readonly principal: Pick<FactsOf<"principal">, "lastSignIn" | "daysSinceSignIn" | "createdDaysAgo">;
+  readonly grantedBy: Pick<FactsOf<"grantedBy">, "seenInBaseline"> & { readonly ipAddress: string | null };
+  readonly activity: FactsOf<"activity">;
+}
+
+/** The sweep facts where nothing is known: the event path and the what-if. */
+export const UNKNOWN_SWEEP_FACTS: SweepFacts = {
+  assignment: { ageDays: null },
+  principal: { lastSignIn: null, daysSinceSignIn: null, createdDaysAgo: null },
+  grantedBy: { seenInBaseline: null, ipAddress: null },
+  activity: { known: false, lookbackDays: 0n, operations: [], lastUsed: null, unusedPrivilegedActions: [], narrowestBuiltInRole: null },
+};
 
 const privilegeCache = new WeakMap<RoleDefinition, RolePrivilege>();
 
@@ -79,6 +97,7 @@ export function privilegeOf(role: RoleDefinition): RolePrivilege {
 /** Builds the plain facts about one assignment; absent values are null, never missing. */
 export function buildFacts(inputs: FactInputs): Facts {
   const { assignment: a, role, principal, grantedBy, tenantId, context } = inputs;
+  const sweep = inputs.sweep ?? UNKNOWN_SWEEP_FACTS;
   const summary = context.scopeSummary;
   const scope = parseScope(a.scope);
   const privilege = privilegeOf(role);
@@ -100,6 +119,7 @@ export function buildFacts(inputs: FactInputs): Facts {
       pimAssignmentType: context.pim.assignmentType,
       createdOn: a.createdOn,
       createdBy: a.createdBy,
+      ageDays: sweep.assignment.ageDays,
     },
     scope: {
       id: scope.id,
@@ -131,7 +151,7 @@ export function buildFacts(inputs: FactInputs): Facts {
       privilegedActions: privilege.privilegedActions,
       duplicateOf: context.duplicateRoleNames,
     },
-    principal: principalFacts(a, principal, tenantId, context.workloads),
+    principal: { ...principalFacts(a, principal, tenantId, context.workloads), ...sweep.principal },
     atScope: {
       assignments: BigInt(summary.assignments),
       owners: BigInt(summary.owners),
@@ -144,9 +164,11 @@ export function buildFacts(inputs: FactInputs): Facts {
       upn: grantedBy?.upn ?? null,
       name: grantedBy?.name ?? null,
       appId: grantedBy?.appId ?? null,
-      ipAddress: grantedBy?.ipAddress ?? null,
+      ipAddress: grantedBy?.ipAddress ?? sweep.grantedBy.ipAddress,
       identityType: grantedBy?.identityType ?? null,
+      seenInBaseline: sweep.grantedBy.seenInBaseline,
     },
+    activity: sweep.activity,
   };
 }
 
@@ -155,7 +177,9 @@ export function isForeignGroup(principalType: string): boolean {
   return principalType.toLowerCase() === "foreigngroup";
 }
 
-function principalFacts(a: RoleAssignment, principal: Principal | null, tenantId: string | null, workloads: Workloads): FactsOf<"principal"> {
+type LogPrincipalFacts = "lastSignIn" | "daysSinceSignIn" | "createdDaysAgo";
+
+function principalFacts(a: RoleAssignment, principal: Principal | null, tenantId: string | null, workloads: Workloads): Omit<FactsOf<"principal">, LogPrincipalFacts> {
   const base = {
     workloadsKnown: workloads.known,
     workloadResources: workloads.resourceIds,
@@ -223,5 +247,6 @@ export function toCelContext(facts: Facts): Record<FactVariable, object> {
     principal: new FACT_CLASSES.principal(facts.principal),
     atScope: new FACT_CLASSES.atScope(facts.atScope),
     grantedBy: new FACT_CLASSES.grantedBy(facts.grantedBy),
+    activity: new FACT_CLASSES.activity(facts.activity),
   };
 }

@@ -1,7 +1,7 @@
 // The documented facts a policy condition can read. This catalogue is the single source for
 // the CEL type environment (unknown names fail at load) and for the policy authors' reference.
 
-/** A CEL type as a condition sees it; "dyn" marks a value that may be null. */
+/** A CEL type as a condition sees it; "dyn" marks a value that may be null (a string, a bool or a whole number). */
 export type FactType = "string" | "bool" | "int" | "list<string>" | "dyn";
 
 /** One readable fact: its CEL type, what it means, and an example value. */
@@ -28,6 +28,7 @@ export const FACT_CATALOGUE = {
     pimAssignmentType: { type: "dyn", description: "PIM's assignmentType when PIM made the assignment: Assigned (an active assignment in PIM) or Activated (an eligible role activated); null otherwise, including for a direct assignment's mirror (which ARM also calls Assigned).", example: null },
     createdOn: { type: "dyn", description: "When ARM created the assignment (ISO 8601), or null.", example: "2026-11-20T09:14:02.000Z" },
     createdBy: { type: "dyn", description: "Object id that ARM records as the creator, or null.", example: "0a6d3f1b-…" },
+    ageDays: { type: "dyn", description: "Whole days since ARM created the assignment (int), as of a tenant sweep; null on the event path (the assignment is new) and when createdOn is unknown.", example: 120 },
   },
   scope: {
     id: { type: "string", description: "The scope the role is granted at.", example: "/subscriptions/1b6e…" },
@@ -76,6 +77,9 @@ export const FACT_CATALOGUE = {
     workloadsKnown: { type: "bool", description: "True when grantguard knows which resources run as this managed identity (always for system-assigned; for user-assigned, from a snapshot's resources).", example: true },
     workloadResources: { type: "list<string>", description: "ARM ids of the resources that run as this managed identity (empty when unknown or not a managed identity).", example: ["/subscriptions/1b6e…/resourceGroups/rg-web-prod/providers/Microsoft.Web/sites/func-orders-prod"] },
     workloadResourceGroups: { type: "list<string>", description: "The distinct resource groups (lower-case ids) of those resources.", example: ["/subscriptions/1b6e…/resourcegroups/rg-web-prod"] },
+    lastSignIn: { type: "dyn", description: "The last successful sign-in (ISO 8601) in the sign-in logs (SigninLogs, AADNonInteractiveUserSignInLogs, AADServicePrincipalSignInLogs, AADManagedIdentitySignInLogs; ResultType \"0\") within the sweep's lookback window. Null when none is logged in the window, when the logs are unavailable or partial, on the event path (no logs per event), and for groups, which do not sign in.", example: "2026-10-02T08:15:00.000Z" },
+    daysSinceSignIn: { type: "dyn", description: "Whole days since lastSignIn (int). When the logs answered completely and hold no successful sign-in in the window, the window's length: at least that many days. Null when the logs do not know (unavailable or partial, the event path) and for groups and deleted or foreign principals.", example: 97 },
+    createdDaysAgo: { type: "dyn", description: "Whole days since Microsoft Graph's createdDateTime (int), as of a tenant sweep. Null when Graph has no createdDateTime (service principals may lack it) and on the event path.", example: 400 },
   },
   atScope: {
     assignments: { type: "int", description: "Role assignments at exactly this assignment's scope (not inherited ones).", example: 12 },
@@ -91,6 +95,15 @@ export const FACT_CATALOGUE = {
     appId: { type: "dyn", description: "Client application used for the call, or null.", example: "04b07795-…" },
     ipAddress: { type: "dyn", description: "Caller's IP address, or null.", example: "203.0.113.7" },
     identityType: { type: "dyn", description: "user or app (token idtyp claim), or null.", example: "user" },
+    seenInBaseline: { type: "dyn", description: "True when the same caller, from the same IP address, wrote a role assignment in the 14 days before this grant (AzureActivity, successful roleAssignments/write, as in Sentinel's \"granting permissions to account\" rule); false when that pair did not. Null when the activity log does not record this grant, when the baseline lies outside the logs' window or the logs are unavailable or partial, and on the event path.", example: false },
+  },
+  activity: {
+    known: { type: "bool", description: "True when the administrative activity log answered completely for the sweep's window and the principal acts under its own name (a user, service principal or managed identity that exists). False on the event path, for groups (their members act, not the group), and when the logs are unavailable or partial: then every other activity fact is empty or null.", example: true },
+    lookbackDays: { type: "int", description: "The window, in days, the activity facts cover (0 when activity.known is false).", example: 90 },
+    operations: { type: "list<string>", description: "The distinct operations (lower-case AzureActivity OperationNameValue) the principal used successfully in the window: writes, deletes and actions only. Administrative logs never record reads or data-plane use, so a read is never missing from here for lack of use.", example: ["microsoft.compute/virtualmachines/start/action"] },
+    lastUsed: { type: "dyn", description: "When the principal last used any operation (ISO 8601), or null when it used none in the window or activity.known is false.", example: "2026-11-18T10:02:11.000Z" },
+    unusedPrivilegedActions: { type: "list<string>", description: "The role's privilegedActions that no used operation matched (wildcards such as `*/write` matched case-insensitively, as Azure matches actions). Empty when activity.known is false.", example: ["Microsoft.Authorization/roleAssignments/write"] },
+    narrowestBuiltInRole: { type: "dyn", description: "The built-in role with the fewest effective actions (a wildcard counts by how much it covers) that allows every used operation, or null: when nothing was used, activity.known is false, or the role grants data actions (administrative logs cannot see data-plane use).", example: "Virtual Machine Contributor" },
   },
 } as const satisfies Record<string, Record<string, FactSpec>>;
 

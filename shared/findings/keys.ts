@@ -13,10 +13,14 @@ export function findingsPartition(scope: string): string {
   return "root";
 }
 
-/** The scope part of a role assignment id ("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"). */
+/**
+ * The scope part of a role assignment id ("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}").
+ * A finding about a whole scope (a subscription policy's) names the scope itself as its subject: that scope.
+ */
 export function scopeOfAssignmentId(assignmentId: string): string {
   const index = assignmentId.toLowerCase().lastIndexOf("/providers/microsoft.authorization/roleassignments/");
-  return index <= 0 ? "/" : assignmentId.slice(0, index);
+  if (index < 0) return assignmentId.startsWith("/") ? assignmentId : "/";
+  return index === 0 ? "/" : assignmentId.slice(0, index);
 }
 
 // Table Storage keys: at most 1 KiB (512 UTF-16 code units), none of / \ # ? or the control

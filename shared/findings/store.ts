@@ -36,6 +36,14 @@ export interface AssignmentRecord {
   readonly versions: ReadonlyMap<string, string>;
 }
 
+/** Every finding of one partition (a subscription, `mg-{name}` or `root`), read so that it can be rewritten conditionally. */
+export interface PartitionRecord {
+  readonly partition: string;
+  readonly findings: readonly Finding[];
+  /** The version (ETag) of each finding row, by finding id. */
+  readonly versions: ReadonlyMap<string, string>;
+}
+
 /** Where findings live. Ids are deterministic; every judgement of an assignment is a conditional commit. */
 export interface FindingsStore {
   list(options?: ListFindingsOptions): Promise<Finding[]>;
@@ -66,6 +74,15 @@ export interface FindingsStore {
    * partition where it can. Returns the ids of the findings cleared.
    */
   clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>>;
+  /** Every finding of one partition (not the assignment state rows), with their versions (and their outbox markers'). */
+  readPartition(partition: string): Promise<PartitionRecord>;
+  /**
+   * Writes these findings of the partition (the caller passes only what changed), each conditional
+   * on the version read (or on not existing yet), with their outbox markers, in transactions of at
+   * most 100. False when some row was written meanwhile: the transactions before it stand, read the
+   * partition and reconcile again.
+   */
+  commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean>;
 }
 
 /** Which pending state changes to list. */

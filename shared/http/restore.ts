@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { ArmRoleAssignmentWriter, createAuthorizationClient } from "../azure/arm.js";
-import { RoleAssignmentConflictError } from "../response/writer.js";
+import type { TokenCredential } from "@azure/identity";
+import type { RoleAssignmentWriter } from "../response/writer.js";
+import { httpFailureOf } from "./errors.js";
 import { ARM_TOKEN_HEADER, delegatedArmCredential } from "../auth/delegated.js";
 import { SECURITY_ADMIN_ROLE, TokenValidationUnavailableError, type TokenValidator } from "../auth/tokens.js";
 import type { RevocationStore } from "../response/revocations.js";
 import { restoreAssignment } from "../usecases/restoreAssignment.js";
-import { ConflictError, describeError, NotFoundError } from "../errors.js";
+import { describeError } from "../errors.js";
 
 /** An HTTP request as the function sees it, stripped to what restore reads. */
 export interface RestoreHttpRequest {
@@ -26,7 +27,8 @@ export interface RestoreHttpDependencies {
   readonly revocations: RevocationStore;
   /** Null when the Entra ID settings are absent: then nobody can restore over HTTP (fail closed). */
   readonly tokens: TokenValidator | null;
-  readonly armEndpoint: string;
+  /** ARM writes with a credential of the caller's, built by the composition root. */
+  readonly writerFor: (credential: TokenCredential) => RoleAssignmentWriter;
   readonly now: () => Date;
 }
 
@@ -72,7 +74,7 @@ export async function handleRestoreRequest(request: RestoreHttpRequest, deps: Re
   const arm = delegatedArmCredential(request.headers.get(ARM_TOKEN_HEADER), caller, Math.floor(deps.now().getTime() / 1000));
   if (!arm.ok) return { status: arm.status, jsonBody: { error: arm.reason } };
 
-  const writer = new ArmRoleAssignmentWriter(createAuthorizationClient(arm.credential, deps.armEndpoint));
+  const writer = deps.writerFor(arm.credential);
   // Recorded by the immutable object id as well as the name people read.
   const requestedBy = caller.upn ? `${caller.upn} (${caller.oid})` : caller.oid;
   try {
@@ -80,10 +82,8 @@ export async function handleRestoreRequest(request: RestoreHttpRequest, deps: Re
     const { findings: _findings, ...revocation } = result.revocation;
     return { status: 200, jsonBody: { status: result.status, revocation }, detail: `by ${requestedBy}` };
   } catch (error) {
-    if (error instanceof NotFoundError) return { status: 404, jsonBody: { error: error.message } };
-    if (error instanceof ConflictError || error instanceof RoleAssignmentConflictError) return { status: 409, jsonBody: { error: error.message } };
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (status === 401 || status === 403) return { status: 403, jsonBody: { error: `Azure refused with your credentials: ${describeError(error)}` } };
+    const failure = httpFailureOf(error);
+    if (failure) return failure;
     throw error;
   }
 }

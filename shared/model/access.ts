@@ -29,6 +29,11 @@ export interface RoleDefinition {
   readonly assignableScopes: readonly string[];
 }
 
+/** What stands for a role definition ARM no longer has (a deleted custom role): no permissions. */
+export function deletedRoleDefinition(roleDefinitionId: string): RoleDefinition {
+  return { id: roleDefinitionId, name: roleDefinitionId.split("/").pop() ?? "", roleName: "(deleted role definition)", roleType: "Unknown", description: null, permissions: [], assignableScopes: [] };
+}
+
 /** A directory object as Microsoft Graph v1.0 returns it; null when Graph answers 404 (deleted). */
 export type Principal = GraphDirectoryObject;
 

@@ -21,8 +21,9 @@ export const tenantSnapshotSchema = z.looseObject({
       }),
     )
     .default([]),
-  roleDefinitions: z.array(armRoleDefinitionSchema).default([]),
-  roleAssignments: z.array(armRoleAssignmentSchema).default([]),
+  // Required even when empty: without them every assignment would be judged with no role at all.
+  roleDefinitions: z.array(armRoleDefinitionSchema),
+  roleAssignments: z.array(armRoleAssignmentSchema),
   // Absent means "not exported" (PIM facts unknown); an empty array means "no PIM instances".
   roleAssignmentScheduleInstances: z.array(z.looseObject({})).optional(),
   // PIM's requests (AdminAssign, SelfActivate, …): what tells a PIM-made assignment from a direct
@@ -35,8 +36,18 @@ export const tenantSnapshotSchema = z.looseObject({
 });
 export type TenantSnapshot = z.infer<typeof tenantSnapshotSchema>;
 
-/** Validates parsed JSON as a tenant snapshot; the error names the first bad paths. */
+/** The sections a snapshot cannot do without, even empty: what would be silently missing otherwise. */
+const REQUIRED_SECTIONS = ["roleDefinitions", "roleAssignments"] as const;
+
+/** Validates parsed JSON as a tenant snapshot; the error names missing sections, else the first bad paths. */
 export function parseTenantSnapshot(json: unknown, source = "tenant snapshot"): TenantSnapshot {
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+    const missing = REQUIRED_SECTIONS.filter((section) => !Object.hasOwn(json, section));
+    if (missing.length) {
+      const sections = missing.length === 1 ? `the ${missing[0]} section is` : `the ${missing.join(" and ")} sections are`;
+      throw new SnapshotError(`${source} is not a valid tenant snapshot: ${sections} missing (a snapshot lists the tenant's role definitions and role assignments, [] when there are none)`);
+    }
+  }
   const parsed = tenantSnapshotSchema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues

@@ -1,5 +1,5 @@
 import { toCelContext, type Facts } from "../facts/build.js";
-import type { Policy } from "./policy.js";
+import type { Policy, PolicySubject } from "./policy.js";
 
 /** One policy that matched, with the values of the facts its condition read. */
 export interface PolicyMatch {
@@ -25,12 +25,14 @@ export function factValue(facts: Facts, path: string): unknown {
   return typeof value === "bigint" ? Number(value) : value;
 }
 
-/** Evaluates every policy against one assignment's facts. Pure: no I/O, no clock. */
-export function evaluatePolicies(policies: readonly Policy[], facts: Facts): Evaluation {
+/** Evaluates every policy of this subject (an assignment unless told) against its facts. Pure: no I/O, no clock. */
+export function evaluatePolicies(policies: readonly Policy[], facts: Facts, subject: PolicySubject = "assignment"): Evaluation {
   const context: Record<string, object> = toCelContext(facts);
   const matches: PolicyMatch[] = [];
   const errors: PolicyEvaluationError[] = [];
   for (const policy of policies) {
+    // A subscription policy reads the facts of a subscription, never those of one assignment.
+    if (policy.subject !== subject) continue;
     let matched: boolean;
     context.params = policy.params;
     try {

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LineCounter, parseDocument, isScalar, Scalar } from "yaml";
-import { GrantGuardError, PolicyValidationError } from "../errors.js";
+import { GrantGuardError, PolicyLoadError, PolicyValidationError } from "../errors.js";
 import { compileCondition, paramsObject } from "./cel.js";
 import { policyDocumentSchema, type ParameterValue, type Policy, type PolicyDocument } from "./policy.js";
 import { factsForTest } from "./testing.js";
@@ -12,12 +12,8 @@ export type PolicyLoadResult =
   | { readonly status: "ok"; readonly policies: readonly Policy[] }
   | { readonly status: "invalid"; readonly policies: readonly Policy[]; readonly errors: readonly PolicyValidationError[] };
 
-/** Thrown when a policy directory has at least one broken file: grantguard will not judge with a partial pack. */
-export class PolicyLoadError extends GrantGuardError {
-  constructor(readonly errors: readonly PolicyValidationError[]) {
-    super(`${errors.length} policy error(s):\n${errors.map((e) => `  ${e.message}`).join("\n")}`);
-  }
-}
+// Defined with the other errors, so that reporting one does not load the policy engine.
+export { PolicyLoadError };
 
 /** Parses, validates and compiles one policy file's text. */
 export function parsePolicyFile(file: string, text: string): Policy | PolicyValidationError {
@@ -41,6 +37,10 @@ export function parsePolicyFile(file: string, text: string): Policy | PolicyVali
   }
 
   const document = parsed.data;
+  // A subscription finding names no assignment: there is nothing a revocation could take back.
+  if (document.subject === "subscription" && document.action === "revoke") {
+    return new PolicyValidationError(file, lineAt((doc.get("action", true) as { range?: [number, number, number] } | undefined)?.range?.[0]) ?? 1, document.id, "action: a subscription policy can only alert");
+  }
   const policy = buildPolicy(document, file, document.parameters);
   if ("offset" in policy) {
     return new PolicyValidationError(file, conditionLine(doc.get("condition", true), lineAt, text, policy.offset), document.id, `condition: ${policy.message}`);

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { SEVERITIES } from "../model/severity.js";
 
+/** What a policy judges: one role assignment, or one subscription as a whole. */
+export const POLICY_SUBJECTS = ["assignment", "subscription"] as const;
+export type PolicySubject = (typeof POLICY_SUBJECTS)[number];
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A threshold or list a policy declares, read by its condition as `params.NAME`. */
@@ -25,6 +29,8 @@ export const policyDocumentSchema = z.strictObject({
   action: z.enum(["alert", "revoke"]),
   condition: z.string().min(1),
   enabled: z.boolean().default(true),
+  /** What one evaluation judges: a role assignment (every path), or a whole subscription (only a tenant sweep sees every assignment of one). */
+  subject: z.enum(POLICY_SUBJECTS).default("assignment"),
   references: z.array(z.string()).default([]),
   parameters: z.record(z.string().regex(IDENTIFIER, "parameter names are identifiers"), parameterValueSchema).default({}),
   tests: z.array(policyTestSchema).default([]),

@@ -28,6 +28,7 @@ export function baselineFacts(): Facts {
       pimAssignmentType: null,
       createdOn: "2026-11-01T00:00:00.000Z",
       createdBy: "00000000-0000-4000-8000-0000000000cc",
+      ageDays: null,
     },
     scope: { id: SCOPE, level: "resourceGroup", managementGroup: null, subscriptionId: SUB, resourceGroup: "rg-test", resourceType: null },
     role: {
@@ -69,9 +70,13 @@ export function baselineFacts(): Facts {
       workloadsKnown: false,
       workloadResources: [],
       workloadResourceGroups: [],
+      lastSignIn: null,
+      daysSinceSignIn: null,
+      createdDaysAgo: null,
     },
     atScope: { assignments: 5n, owners: 0n, permanentOwners: 0n, ownerPercent: 0n, privilegedAssignments: 0n },
-    grantedBy: { objectId: "00000000-0000-4000-8000-0000000000cc", upn: "admin@contoso.com", name: "Admin", appId: null, ipAddress: "203.0.113.1", identityType: "user" },
+    grantedBy: { objectId: "00000000-0000-4000-8000-0000000000cc", upn: "admin@contoso.com", name: "Admin", appId: null, ipAddress: "203.0.113.1", identityType: "user", seenInBaseline: null },
+    activity: { known: false, lookbackDays: 0n, operations: [], lastUsed: null, unusedPrivilegedActions: [], narrowestBuiltInRole: null },
   };
 }
 
@@ -91,9 +96,11 @@ function conforms(spec: FactSpec, value: unknown): unknown {
       break;
     case "dyn":
       if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+      // Nullable counts (days since…) are CEL ints when present.
+      if (typeof value === "number" && Number.isInteger(value)) return BigInt(value);
       break;
   }
-  throw new TypeError(`must be ${spec.type === "dyn" ? "a string, a bool or null" : `a ${spec.type}`}, got ${JSON.stringify(value)}`);
+  throw new TypeError(`must be ${spec.type === "dyn" ? "a string, a bool, a whole number or null" : `a ${spec.type}`}, got ${JSON.stringify(value)}`);
 }
 
 /** The baseline with a test case's facts applied; throws a TypeError naming an unknown or mistyped fact. */
@@ -131,7 +138,7 @@ export function runPolicyTests(policies: readonly Policy[]): PolicyTestResult[] 
   return policies.flatMap((policy) =>
     policy.tests.map((test): PolicyTestResult => {
       const subject = Object.keys(test.parameters).length ? policy.withParameters({ ...policy.parameters, ...test.parameters }) : policy;
-      const evaluation = evaluatePolicies([subject], factsForTest(test.facts));
+      const evaluation = evaluatePolicies([subject], factsForTest(test.facts), subject.subject);
       const error = evaluation.errors[0];
       const actual = error ? "error" : evaluation.matches.length ? "match" : "no-match";
       const detail = error ? error.message : evaluation.matches[0] ? Object.entries(evaluation.matches[0].matchedFacts).map(([k, v]) => `${k} = ${JSON.stringify(v, (_, x) => (typeof x === "bigint" ? Number(x) : x))}`).join(", ") : "";

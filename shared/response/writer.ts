@@ -1,15 +1,8 @@
 import { GrantGuardError } from "../errors.js";
+import type { RoleAssignment } from "../model/access.js";
 
 /** The properties a role assignment is created with (what a backup keeps). */
-export interface RoleAssignmentProperties {
-  readonly roleDefinitionId: string;
-  readonly principalId: string;
-  readonly principalType: string;
-  readonly condition: string | null;
-  readonly conditionVersion: string | null;
-  readonly description: string | null;
-  readonly delegatedManagedIdentityResourceId: string | null;
-}
+export type RoleAssignmentProperties = Pick<RoleAssignment, "roleDefinitionId" | "principalId" | "principalType" | "condition" | "conditionVersion" | "description" | "delegatedManagedIdentityResourceId">;
 
 /** Writes role assignments: grantguard's identity deletes; restore creates with the caller's. */
 export interface RoleAssignmentWriter {

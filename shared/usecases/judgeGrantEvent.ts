@@ -7,7 +7,7 @@ import type { Exemption } from "../policy/exemptions.js";
 import { carryOutRevocation, failedFindings, finishInterruptedRevocation, planRevocation, revokedFindings, type RevocationDependencies } from "../response/revoke.js";
 import type { Revocation } from "../response/revocations.js";
 import { nextState, retryOnConflict, type EventLedger, type FindingsStore } from "../findings/store.js";
-import type { RoleAssignment, RoleDefinition } from "../model/access.js";
+import { deletedRoleDefinition, type RoleAssignment } from "../model/access.js";
 import { parseGrantEvent, type GrantEvent } from "../model/event.js";
 import type { EventRecord, Finding } from "../model/finding.js";
 import { evaluatePolicies, type PolicyEvaluationError } from "../policy/evaluate.js";
@@ -130,7 +130,7 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies, record: (ou
   const assignment = found;
 
   // One round trip: the role, the principal and the tenant-wide facts are read together.
-  const rolePromise = deps.roleDefinitions.getById(assignment.roleDefinitionId).then((d) => d ?? deletedRole(assignment.roleDefinitionId));
+  const rolePromise = deps.roleDefinitions.getById(assignment.roleDefinitionId).then((d) => d ?? deletedRoleDefinition(assignment.roleDefinitionId));
   const principalPromise = lookupPrincipal(deps.principals, assignment, { now: deps.now });
   const [role, principal, context] = await Promise.all([rolePromise, principalPromise, gatherContext(deps.context, assignment, rolePromise, principalPromise)]);
   const facts = buildFacts({ assignment, role, principal, grantedBy: event.grantedBy, tenantId: event.tenantId, context });
@@ -158,9 +158,4 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies, record: (ou
 function mergeById(base: readonly Finding[], updates: readonly Finding[]): Finding[] {
   const byId = new Map(updates.map((f) => [f.id, f]));
   return base.map((f) => byId.get(f.id) ?? f);
-}
-
-// A role assignment can outlive its custom role; judge it with no permissions rather than drop it.
-export function deletedRole(roleDefinitionId: string): RoleDefinition {
-  return { id: roleDefinitionId, name: roleDefinitionId.split("/").pop() ?? "", roleName: "(deleted role definition)", roleType: "Unknown", description: null, permissions: [], assignableScopes: [] };
 }

@@ -66,6 +66,6 @@ describe("grantguard snapshot export", () => {
     azure.local.simulator.faults.add({ route: "arm.roleAssignments.list", status: 403, count: 1 });
     const refused = await grantguardBin(["snapshot", "export", "--scope", SUB]);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/grantguard: Azure: .*HTTP 403/);
+    expect(refused.stderr).toMatch(/^grantguard: Azure refused: your identity lacks .*HTTP 403 from Azure Resource Manager/);
   });
 });

@@ -1,5 +1,6 @@
 import type { Principals, RoleAssignments, RoleDefinitions } from "../../shared/facts/sources.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PendingAlert } from "../../shared/findings/store.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PartitionRecord, PendingAlert } from "../../shared/findings/store.js";
+import { findingsPartition } from "../../shared/findings/keys.js";
 import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../../shared/model/access.js";
 import type { EventRecord, Finding } from "../../shared/model/finding.js";
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
@@ -73,17 +74,42 @@ export class InMemoryFindingsStore implements FindingsStore {
     if (rows.some((row) => (record.versions.get(row) ?? "none") !== String(this.#versions.get(row) ?? "none"))) return false;
     for (const row of rows) this.#versions.set(row, (this.#versions.get(row) ?? 0) + 1);
     this.states.set(key, change.state);
-    for (const f of change.findings) {
-      const before = this.findings.get(f.id);
-      const sameChange = before !== undefined && before.alertTransition === f.alertTransition && before.alertAt === f.alertAt;
-      const marker = this.#markers.get(f.id);
-      // As the table store: a new change is a new marker; the same change stored again keeps its marker's claim.
-      if (!f.alertPending) this.#markers.delete(f.id);
-      else if (marker && sameChange && before?.alertPending) this.#markers.set(f.id, { ...marker, version: marker.version + 1 });
-      else this.#markers.set(f.id, { version: (marker?.version ?? 0) + 1, claimedUntil: null, handed: sameChange && before?.alertPending === false });
-      this.writes += 1;
-      this.findings.set(f.id, structuredClone(f));
-      this.writtenAt.set(f.id, new Date());
+    for (const f of change.findings) this.#write(f);
+    return true;
+  }
+
+  /** Stores a finding and keeps its outbox marker, as the table store does. */
+  #write(f: Finding): void {
+    const before = this.findings.get(f.id);
+    const sameChange = before !== undefined && before.alertTransition === f.alertTransition && before.alertAt === f.alertAt;
+    const marker = this.#markers.get(f.id);
+    // A new change is a new marker; the same change stored again keeps its marker's claim.
+    if (!f.alertPending) this.#markers.delete(f.id);
+    else if (marker && sameChange && before?.alertPending) this.#markers.set(f.id, { ...marker, version: marker.version + 1 });
+    else this.#markers.set(f.id, { version: (marker?.version ?? 0) + 1, claimedUntil: null, handed: sameChange && before?.alertPending === false });
+    this.writes += 1;
+    this.findings.set(f.id, structuredClone(f));
+    this.writtenAt.set(f.id, new Date());
+  }
+
+  /** Transactions submitted by commitPartition (each at most 100 findings of one partition). */
+  readonly transactions: number[] = [];
+
+  async readPartition(partition: string): Promise<PartitionRecord> {
+    const findings = structuredClone([...this.findings.values()].filter((f) => findingsPartition(f.scope) === partition));
+    return { partition, findings, versions: new Map(findings.map((f) => [f.id, String(this.#versions.get(f.id) ?? 0)])) };
+  }
+
+  async commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean> {
+    for (let i = 0; i < findings.length; i += 100) {
+      const batch = findings.slice(i, i + 100);
+      if (batch.some((f) => findingsPartition(f.scope) !== record.partition)) throw new TypeError(`a finding is not in partition ${record.partition}`);
+      if (batch.some((f) => (record.versions.get(f.id) ?? "none") !== (this.findings.has(f.id) ? String(this.#versions.get(f.id) ?? 0) : "none"))) return false;
+      this.transactions.push(batch.length);
+      for (const f of batch) {
+        this.#write(f);
+        this.#versions.set(f.id, (this.#versions.get(f.id) ?? 0) + 1);
+      }
     }
     return true;
   }

@@ -32,7 +32,8 @@ describe("buildFacts", () => {
       expect(Object.keys(facts[variable as keyof typeof facts]).sort(), variable).toEqual(Object.keys(fields).sort());
       for (const value of Object.values(facts[variable as keyof typeof facts])) expect(value).not.toBeUndefined();
     }
-    expect(facts.grantedBy).toEqual({ objectId: null, upn: null, name: null, appId: null, ipAddress: null, identityType: null });
+    expect(facts.grantedBy).toEqual({ objectId: null, upn: null, name: null, appId: null, ipAddress: null, identityType: null, seenInBaseline: null });
+    expect(facts.activity.known, "the event path and the what-if have no logs").toBe(false);
   });
 
   it("tells guests, members, disabled users, managed identities, applications, groups and deleted identities apart", () => {

@@ -29,7 +29,7 @@ function setup(check: TokenCheck | Error | null) {
         };
   const call = (id: string, headers: Record<string, string> = {}, body: unknown = { reason: "Fabrikam contract renewed, CAB-42" }) => {
     const request: RestoreHttpRequest = { id, headers: { get: (name) => headers[name.toLowerCase()] ?? null }, body };
-    return handleRestoreRequest(request, { revocations, tokens, armEndpoint: "https://management.azure.com", now: () => new Date("2026-01-01T00:00:00Z") });
+    return handleRestoreRequest(request, { revocations, tokens, writerFor: () => ({ deleteById: async () => "deleted", create: async () => "created" }), now: () => new Date("2026-01-01T00:00:00Z") });
   };
   return { revocations, asked, call };
 }

@@ -1,0 +1,19 @@
+import type { Finding } from "../shared/model/finding.js";
+import { SEVERITIES } from "../shared/model/severity.js";
+import type { Delivery } from "../shared/response/deliveries.js";
+
+/**
+ * The one line that ends a run of npm start: open findings by severity (most severe first), the
+ * exempted and resolved ones, and the alerts sent, the digest included, with any that failed or
+ * still wait.
+ */
+export function runSummary(findings: readonly Finding[], deliveries: readonly Delivery[], digest: { readonly sent: number; readonly alerts: number }): string {
+  const open = findings.filter((f) => f.status === "open");
+  const bySeverity = [...SEVERITIES].reverse().map((s) => `${open.filter((f) => f.severity === s).length} ${s}`).join(", ");
+  const count = (status: Finding["status"]) => findings.filter((f) => f.status === status).length;
+  const sent = deliveries.filter((d) => d.status === "delivered").length;
+  const failed = deliveries.filter((d) => d.status === "failed").length;
+  const waiting = deliveries.filter((d) => d.status === "pending" || d.status === "digest").length;
+  const inDigest = digest.alerts ? ` (${digest.alerts} of them in ${digest.sent} digest message${digest.sent === 1 ? "" : "s"})` : "";
+  return `summary: ${open.length} open finding(s) (${bySeverity}), ${count("exempted")} exempted, ${count("resolved")} resolved; ${sent} alert(s) sent${inDigest}, ${failed} failed, ${waiting} waiting`;
+}
