@@ -13,7 +13,10 @@ import type { AlertDeliveries, Delivery } from "../../shared/response/deliveries
 import { DELIVERY_LEASE_MS, dispatchAlerts, dispatchFindings, type DispatchDependencies } from "../../shared/response/dispatch.js";
 import { HttpAlertSender } from "../../shared/response/sender.js";
 import { WebhookReceiver } from "../../local/webhookReceiver.js";
-import { startTestAzure, type TestAzure } from "../support/testAzure.js";
+import { fixture, startTestAzure, type TestAzure } from "../support/testAzure.js";
+import { readTenantSnapshot } from "../../shared/model/snapshot.js";
+import { sweepTenant } from "../../shared/usecases/sweep.js";
+import { snapshotInventory } from "../../shared/usecases/sweepSnapshot.js";
 
 // The outbox at volume, through the real Table SDK against Azurite: what the timer reads, what a
 // bulk change sends, and what happens when an instance dies or races another.
@@ -244,6 +247,23 @@ describe("a bulk change", () => {
 
     expect(await runtime.dispatchAlerts()).toMatchObject({ queued: 0, messages: 0 });
     expect(receiver.received.length + chat.received.length).toBe(3);
+  });
+});
+
+describe("a sweep", () => {
+  it("has its alerts go through the outbox: the next timer round sends what it opened as one summary, every alert recorded", async () => {
+    const runtime = await azure.runtime({ GRANTGUARD_WEBHOOK_URL: receiver.url("/hook"), GRANTGUARD_WEBHOOK_SECRET: SECRET, GRANTGUARD_ALERT_ROUTES: JSON.stringify([{ channels: ["webhook"] }]), GRANTGUARD_ALERT_SUMMARY_THRESHOLD: "5" });
+    const now = new Date("2026-12-01T00:00:00.000Z");
+    const { inventory } = await snapshotInventory(await readTenantSnapshot(fixture("tenants/sweep.json")), { now, lookbackDays: 90 });
+    const run = await sweepTenant(inventory, { findings: runtime.services.findings, policies: runtime.pack.policies, exemptions: runtime.pack.exemptions, now });
+    expect(run.findingWrites).toBeGreaterThan(5);
+
+    expect(await runtime.dispatchAlerts()).toMatchObject({ queued: run.findingWrites, delivered: run.findingWrites, messages: 1 });
+    expect(receiver.received).toHaveLength(1);
+    const body = receiver.received[0]?.body as { summary: { alerts: number }; alerts: Alert[] };
+    expect(body.summary.alerts).toBe(run.findingWrites);
+    expect(await runtime.services.findings.list({ alertPending: true })).toEqual([]);
+    expect(await runtime.dispatchAlerts()).toMatchObject({ queued: 0, messages: 0 });
   });
 });
 
