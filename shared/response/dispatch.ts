@@ -21,7 +21,7 @@ export interface DispatchDependencies {
 
 /** What one dispatch round did. */
 export interface DispatchReport {
-  /** Deliveries created (one per alert and channel, the digest's included). */
+  /** Deliveries recorded for the first time (one per alert and channel, the digest's included). */
   readonly queued: number;
   readonly delivered: number;
   readonly retrying: number;
@@ -35,8 +35,9 @@ export const ROUND_MAX_ALERTS = 10_000;
 /** Messages in flight at once in a round. */
 export const SEND_CONCURRENCY = 8;
 /**
- * How long the instance that created or claimed a delivery has to send it before the timer may
- * send it instead (it died, or is stuck): the delivery's `nextAttemptAt` while it is being sent.
+ * How long the instance that claimed a pending change, or a due delivery, has to send it before
+ * another may (the first died, or is stuck): a marker's `claimedUntil`, a due delivery's
+ * `nextAttemptAt` while it is being sent.
  */
 export const DELIVERY_LEASE_MS = 2 * 60_000;
 
