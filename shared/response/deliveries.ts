@@ -37,9 +37,10 @@ export interface AlertDeliveries {
   /** Deliveries with the same key are written together, in one transaction (every channel's delivery of one alert has the same). */
   batchKey(delivery: Pick<Delivery, "findingId" | "alertId">): string;
   /**
-   * Creates the deliveries whose rows do not exist yet (a redelivered state change never resets
-   * a delivered alert), in transactions of many where it can; returns those it created: the
-   * caller alone sends them, until their `nextAttemptAt` (its lease) passes.
+   * Records the deliveries whose records do not exist yet (a repeated round never overwrites
+   * one), in transactions of many where it can; returns those it recorded. A pending one enters
+   * the due index at its `nextAttemptAt`: a retry's time, or for an alert recorded before it is
+   * sent, the end of its sender's lease.
    */
   create(deliveries: readonly Delivery[]): Promise<Delivery[]>;
   /**
