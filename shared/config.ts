@@ -76,6 +76,7 @@ const settingsSchema = z.object({
   GRANTGUARD_ALERT_ROUTES: routesSchema,
   GRANTGUARD_ALERT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
   GRANTGUARD_ALERT_RETRY_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  GRANTGUARD_ALERT_SUMMARY_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(20),
   GRANTGUARD_ALERTS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("alerts"),
   GRANTGUARD_REVOCATIONS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("revocations"),
   GRANTGUARD_MAX_REVOCATIONS: z.coerce.number().int().min(0).max(1000).default(5),
@@ -134,6 +135,8 @@ export interface ResponseConfig {
   readonly alertMaxAttempts: number;
   /** First retry delay; each later one doubles, up to an hour. */
   readonly alertRetryBaseMs: number;
+  /** More alerts than this for one channel in one dispatch round go out as one summary instead of one message each. */
+  readonly alertSummaryThreshold: number;
   readonly alertsTable: string;
   readonly revocationsTable: string;
   readonly maxRevocations: number;
@@ -191,6 +194,7 @@ function responseConfig(s: z.infer<typeof settingsSchema>): ResponseConfig {
     routes,
     alertMaxAttempts: s.GRANTGUARD_ALERT_MAX_ATTEMPTS,
     alertRetryBaseMs: s.GRANTGUARD_ALERT_RETRY_BASE_SECONDS * 1000,
+    alertSummaryThreshold: s.GRANTGUARD_ALERT_SUMMARY_THRESHOLD,
     alertsTable: s.GRANTGUARD_ALERTS_TABLE,
     revocationsTable: s.GRANTGUARD_REVOCATIONS_TABLE,
     maxRevocations: s.GRANTGUARD_MAX_REVOCATIONS,

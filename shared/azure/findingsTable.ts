@@ -1,13 +1,30 @@
-import { odata, RestError, type TableClient, type TableEntity, type TransactionAction } from "@azure/data-tables";
+import { odata, RestError, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from "../model/finding.js";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { assignmentKey, findingsPartition, ledgerPartition, sanitizeKey, scopeOfAssignmentId, STATE_ROW_PREFIX, stateRowKey } from "../findings/keys.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, PartitionRecord, PendingAlert } from "../findings/store.js";
+import {
+  assignmentKey,
+  findingsPartition,
+  ledgerPartition,
+  PARTITION_INDEX,
+  partitionIndexRowKey,
+  PENDING_ROW_END,
+  PENDING_ROW_PREFIX,
+  pendingRowKey,
+  pendingRowPrefix,
+  sanitizeKey,
+  scopeOfAssignmentId,
+  STATE_ROW_PREFIX,
+  stateRowKey,
+} from "../findings/keys.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PartitionRecord, PendingAlert } from "../findings/store.js";
 import { StoreCorruptError } from "../errors.js";
+import { mapConcurrently } from "../model/concurrency.js";
 import { ensureTable } from "./tables.js";
 
 const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition.
+// Partitions read at once by the outbox's round (each one range read of its pending markers).
+const PARTITION_READS_IN_FLIGHT = 8;
 
 type Entity = TableEntity<Record<string, unknown>>;
 
@@ -38,6 +55,8 @@ const EVENT_JSON = ["findingIds", "evaluationErrors"];
 /** Findings in Azure Table Storage, partitioned by subscription, written in conditional transactions of ≤100. */
 export class TableFindingsStore implements FindingsStore {
   readonly #ensure: () => Promise<void>;
+  /** Partitions this instance has registered in the partition index (each is registered once, then never removed). */
+  readonly #registered = new Set<string>();
 
   constructor(private readonly client: TableClient) {
     this.#ensure = ensureTable(client);
@@ -72,6 +91,21 @@ export class TableFindingsStore implements FindingsStore {
     return findings;
   }
 
+  /** The finding an outbox marker holds (as JSON, in one or more parts). */
+  #marker(entity: Record<string, unknown>): Finding {
+    const parts = typeof entity.findingParts === "number" ? entity.findingParts : 1;
+    const json = Array.from({ length: parts }, (_, i) => entity[i === 0 ? "finding" : `finding${i}`]).join("");
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch {
+      value = undefined;
+    }
+    const parsed = findingSchema.safeParse(value);
+    if (!parsed.success) throw new StoreCorruptError(`outbox marker ${String(entity.partitionKey)}/${String(entity.rowKey)} in table ${this.client.tableName} is malformed: ${parsed.error.issues[0]?.message ?? "not JSON"}`);
+    return parsed.data;
+  }
+
   async read(assignmentId: string): Promise<AssignmentRecord> {
     await this.#ensure();
     const partition = findingsPartition(scopeOfAssignmentId(assignmentId));
@@ -81,6 +115,8 @@ export class TableFindingsStore implements FindingsStore {
     let state: AssignmentState | null = null;
     for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
       versions.set(entity.rowKey ?? "", entity.etag);
+      // The assignment's outbox markers come back too: only their versions matter to a commit.
+      if (entity.rowKey?.startsWith(PENDING_ROW_PREFIX)) continue;
       if (entity.rowKey?.startsWith(STATE_ROW_PREFIX)) {
         const parsed = stateSchema.safeParse(entity);
         if (!parsed.success) throw new StoreCorruptError(`assignment state ${partition}/${entity.rowKey} in table ${this.client.tableName} is malformed: ${parsed.error.issues[0]?.message}`);
@@ -97,82 +133,261 @@ export class TableFindingsStore implements FindingsStore {
     const partition = findingsPartition(scopeOfAssignmentId(record.assignmentId));
     const key = assignmentKey(record.assignmentId);
     const stored = new Map(record.findings.map((f) => [f.id, f]));
-    const write = (rowKey: string, entity: Entity): TransactionAction => {
-      const etag = record.versions.get(rowKey);
-      return etag ? ["update", entity, "Replace", { etag }] : ["create", entity];
-    };
     // The state row is always written: it is what makes two judgements of one assignment conflict.
     const stateRow = stateRowKey(record.assignmentId);
-    const actions: TransactionAction[] = [write(stateRow, { partitionKey: partition, rowKey: stateRow, assignmentKey: key, assignmentId: record.assignmentId, lastEventTime: change.state.lastEventTime, ...(change.state.deletedAt ? { deletedAt: change.state.deletedAt } : {}) })];
+    const stateEtag = record.versions.get(stateRow);
+    const stateEntity: Entity = { partitionKey: partition, rowKey: stateRow, assignmentKey: key, assignmentId: record.assignmentId, lastEventTime: change.state.lastEventTime, ...(change.state.deletedAt ? { deletedAt: change.state.deletedAt } : {}) };
+    const groups: TransactionAction[][] = [[stateEtag ? ["update", stateEntity, "Replace", { etag: stateEtag }] : ["create", stateEntity]]];
     for (const finding of change.findings) {
       if (findingsPartition(finding.scope) !== partition || assignmentKey(finding.assignmentId) !== key) throw new TypeError(`finding ${finding.id} is not about ${record.assignmentId}`);
       const before = stored.get(finding.id);
       if (before && isDeepStrictEqual(before, finding)) continue;
-      actions.push(write(finding.id, { ...toEntity(partition, finding.id, finding, FINDING_JSON), assignmentKey: key }));
+      groups.push(findingWriteActions(partition, finding, before ?? null, record.versions));
     }
+    // The timer finds pending markers through the partition index: register before the first write.
+    await this.#register(partition);
     try {
-      // One transaction holds 100 entities; a larger judgement is written in steps, each entity still conditional.
-      for (let i = 0; i < actions.length; i += MAX_BATCH) await this.client.submitTransaction(actions.slice(i, i + MAX_BATCH));
+      // One transaction holds 100 entities; a larger judgement is written in steps, each entity
+      // still conditional, and a finding never apart from its outbox marker.
+      for (const batch of packGroups(groups, MAX_BATCH)) await this.client.submitTransaction(batch);
       return true;
     } catch (error) {
-      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409)) return false; // written meanwhile
+      // 404: a superseded marker this commit deletes was cleared meanwhile.
+      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409 || error.statusCode === 404)) return false; // written meanwhile
       throw error;
     }
   }
 
+  async #register(partition: string): Promise<void> {
+    if (this.#registered.has(partition)) return;
+    await this.client.upsertEntity({ partitionKey: PARTITION_INDEX, rowKey: partitionIndexRowKey(partition), partition }, "Replace");
+    this.#registered.add(partition);
+  }
+
   async readPartition(partition: string): Promise<PartitionRecord> {
     await this.#ensure();
-    const filter = `${odata`PartitionKey eq ${partition}`} and ${odata`RowKey lt ${"~"}`}`;
     const versions = new Map<string, string>();
     const findings: Finding[] = [];
-    for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-      versions.set(entity.rowKey ?? "", entity.etag);
-      findings.push(this.#parse(entity));
-    }
+    const rows = async (from: string | null, to: string, each: (entity: TableEntityResult<Record<string, unknown>>) => void) => {
+      const filter = [odata`PartitionKey eq ${partition}`, ...(from ? [odata`RowKey ge ${from}`] : []), odata`RowKey lt ${to}`].join(" and ");
+      for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) each(entity);
+    };
+    // The findings, and beside them the versions of the partition's outbox markers, which a commit keeps.
+    await Promise.all([
+      rows(null, "~", (entity) => {
+        versions.set(entity.rowKey ?? "", entity.etag);
+        findings.push(this.#parse(entity));
+      }),
+      rows(PENDING_ROW_PREFIX, PENDING_ROW_END, (entity) => versions.set(entity.rowKey ?? "", entity.etag)),
+    ]);
     return { partition, findings, versions };
   }
 
   async commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean> {
     await this.#ensure();
-    const actions: TransactionAction[] = findings.map((finding) => {
+    const stored = new Map(record.findings.map((f) => [f.id, f]));
+    const groups = findings.map((finding) => {
       if (findingsPartition(finding.scope) !== record.partition) throw new TypeError(`finding ${finding.id} is not in partition ${record.partition}`);
-      const entity = { ...toEntity(record.partition, finding.id, finding, FINDING_JSON), assignmentKey: assignmentKey(finding.assignmentId) };
-      const etag = record.versions.get(finding.id);
-      return etag ? ["update", entity, "Replace", { etag }] : ["create", entity];
+      return findingWriteActions(record.partition, finding, stored.get(finding.id) ?? null, record.versions);
     });
+    await this.#register(record.partition);
     try {
-      for (let i = 0; i < actions.length; i += MAX_BATCH) await this.client.submitTransaction(actions.slice(i, i + MAX_BATCH));
+      // A finding never apart from its outbox marker.
+      for (const batch of packGroups(groups, MAX_BATCH)) await this.client.submitTransaction(batch);
       return true;
     } catch (error) {
-      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409)) return false; // written meanwhile
+      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409 || error.statusCode === 404)) return false; // written meanwhile
       throw error;
     }
   }
 
-  async pendingAlert(finding: Pick<Finding, "id" | "scope">): Promise<PendingAlert | null> {
-    await this.#ensure();
-    let entity;
-    try {
-      entity = await this.client.getEntity<Record<string, unknown>>(findingsPartition(finding.scope), finding.id);
-    } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) return null;
-      throw error;
+  /** The partitions that hold (or held) findings, from the partition index. */
+  async #partitions(): Promise<string[]> {
+    const partitions: string[] = [];
+    const filter = odata`PartitionKey eq ${PARTITION_INDEX}`;
+    for await (const entity of this.client.listEntities<{ partition?: unknown }>({ queryOptions: { filter, select: ["partition"] } })) {
+      if (typeof entity.partition === "string") partitions.push(entity.partition);
     }
-    const stored = this.#parse(entity);
-    // The service's own Timestamp says when the entity was last written.
-    return stored.alertPending ? { finding: stored, version: entity.etag, writtenAt: new Date(entity.timestamp ?? Date.now()) } : null;
+    return partitions;
   }
 
-  async clearAlertPending(pending: PendingAlert): Promise<boolean> {
+  async listPendingAlerts(options: ListPendingAlertsOptions = {}): Promise<PendingAlert[]> {
     await this.#ensure();
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    // Each range holds markers only: what a read costs grows with the pending changes, never with the findings.
+    type Range = { partition: string; from: string; to: string; only?: ReadonlySet<string> };
+    const ranges: Range[] = options.assignmentIds ? assignmentRanges(options.assignmentIds) : (await this.#partitions()).map((partition) => ({ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END }));
+    const found: PendingAlert[] = [];
+    await mapConcurrently(ranges, PARTITION_READS_IN_FLIGHT, async ({ partition, from, to, only }) => {
+      if (found.length >= limit) return;
+      const filter = `${odata`PartitionKey eq ${partition}`} and ${odata`RowKey ge ${from}`} and ${odata`RowKey lt ${to}`}`;
+      for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+        if (found.length >= limit) return;
+        if (only && !only.has(String(entity.assignmentKey))) continue;
+        const claimedUntil = typeof entity.claimedUntil === "string" ? new Date(entity.claimedUntil) : null;
+        found.push({ finding: this.#marker(entity), version: entity.etag, writtenAt: new Date(entity.timestamp ?? Date.now()), claimedUntil, mayBeRecorded: claimedUntil !== null || entity.handed === true });
+      }
+    });
+    return found;
+  }
+
+  async claimAlerts(pending: readonly PendingAlert[], until: Date): Promise<PendingAlert[]> {
+    await this.#ensure();
+    const claimedUntil = until.toISOString();
+    const batches = [...byPartition(pending)].flatMap(([partition, items]) => chunk(items, MAX_BATCH).map((batch) => ({ partition, batch })));
+    const claim = async (partition: string, batch: readonly PendingAlert[]): Promise<PendingAlert[]> => {
+      try {
+        // A Merge: whatever else the marker holds stays; only the version read may be claimed.
+        const response = await this.client.submitTransaction(batch.map((p): TransactionAction => ["update", { partitionKey: partition, rowKey: pendingRowKey(p.finding), claimedUntil }, "Merge", { etag: p.version }]));
+        return batch.map((p, i) => ({ ...p, version: response.subResponses[i]?.etag ?? p.version, claimedUntil: until }));
+      } catch (error) {
+        if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) return []; // claimed, rewritten or cleared meanwhile
+        throw error;
+      }
+    };
+    const claimed = await mapConcurrently(batches, PARTITION_READS_IN_FLIGHT, async ({ partition, batch }) => {
+      const all = await claim(partition, batch);
+      if (all.length > 0 || batch.length === 1) return all;
+      // One of them was taken: the others one by one.
+      const alone = await mapConcurrently(batch, 1, (p) => claim(partition, [p]));
+      return alone.flat();
+    });
+    return claimed.flat();
+  }
+
+  async clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>> {
+    await this.#ensure();
+    const cleared = new Set<string>();
+    const batches = [...byPartition(pending)].flatMap(([partition, items]) => chunk(items, MAX_BATCH / 2).map((batch) => ({ partition, batch })));
+    await mapConcurrently(batches, PARTITION_READS_IN_FLIGHT, async ({ partition, batch }) => {
+      // All at once; if one of them changed meanwhile the transaction fails, and each is cleared on its own.
+      if (await this.#clear(partition, batch)) for (const p of batch) cleared.add(p.finding.id);
+      else if (batch.length > 1) for (const p of batch) if (await this.#clear(partition, [p])) cleared.add(p.finding.id);
+    });
+    return cleared;
+  }
+
+  /**
+   * Deletes each change's marker and clears its finding's flag, in one transaction per partition
+   * (up to 50 changes). The marker must still be there: a newer change of the finding has replaced
+   * it (a commit deletes the marker of the change it supersedes), or another instance cleared it,
+   * and then the transaction fails and leaves everything as it is. A rewrite of the same change
+   * (the same marker) is cleared with it: its deliveries exist already.
+   */
+  async #clear(partition: string, batch: readonly PendingAlert[]): Promise<boolean> {
+    const actions = batch.flatMap((p): TransactionAction[] => [
+      ["delete", { partitionKey: partition, rowKey: pendingRowKey(p.finding) }],
+      ["update", { partitionKey: partition, rowKey: p.finding.id, alertPending: false }, "Merge"],
+    ]);
     try {
-      await this.client.updateEntity({ partitionKey: findingsPartition(pending.finding.scope), rowKey: pending.finding.id, alertPending: false }, "Merge", { etag: pending.version });
+      await this.client.submitTransaction(actions);
       return true;
     } catch (error) {
-      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) return false; // changed meanwhile: stays pending
+      if (error instanceof RestError && (error.statusCode === 404 || error.statusCode === 412)) return false; // superseded or cleared meanwhile
       throw error;
     }
   }
+}
+
+/**
+ * The transaction actions that write one finding (conditional on the version read, else
+ * created) and keep its outbox marker: the marker of its pending state change, holding a copy of
+ * the finding, written with it; the marker of a pending change it supersedes, deleted. A rewrite of
+ * the same change merges the copy into the marker, so a dispatcher's claim on it holds. Every
+ * writer of findings must write these together, in one transaction, from a record read with
+ * `read`: the outbox's timer finds pending changes through the markers alone.
+ */
+export function findingWriteActions(partition: string, finding: Finding, before: Finding | null, versions: ReadonlyMap<string, string>): TransactionAction[] {
+  const etag = versions.get(finding.id);
+  const entity: Entity = { ...toEntity(partition, finding.id, finding, FINDING_JSON), assignmentKey: assignmentKey(finding.assignmentId) };
+  const actions: TransactionAction[] = [etag ? ["update", entity, "Replace", { etag }] : ["create", entity]];
+  const superseded = before?.alertPending ? pendingRowKey(before) : null;
+  const current = finding.alertPending ? pendingRowKey(finding) : null;
+  if (superseded && superseded !== current && versions.has(superseded)) actions.push(["delete", { partitionKey: partition, rowKey: superseded }]);
+  if (current) {
+    // The same change stored again after it was handed over: its deliveries may exist already.
+    const handed = before !== null && !before.alertPending && before.alertTransition === finding.alertTransition && before.alertAt === finding.alertAt;
+    const marker = markerEntity(partition, current, finding, handed);
+    const markerEtag = versions.get(current);
+    actions.push(markerEtag ? ["update", marker, "Merge", { etag: markerEtag }] : ["create", marker]);
+  }
+  return actions;
+}
+
+// A string property holds at most 32K UTF-16 code units; a finding's JSON is split into parts below that.
+const MARKER_PART_CHARS = 30_000;
+
+/**
+ * An outbox marker: the finding as JSON (in parts when long; `findingParts` says how many count),
+ * so that a Merge replaces it whole, nulls included, and leaves a claim in place.
+ */
+function markerEntity(partition: string, rowKey: string, finding: Finding, handed: boolean): Entity {
+  const json = JSON.stringify(finding);
+  const parts: string[] = [];
+  for (let i = 0; i < json.length; ) {
+    let end = Math.min(json.length, i + MARKER_PART_CHARS);
+    // Never cut a surrogate pair in half: a lone surrogate cannot be stored.
+    if (end < json.length && /[\ud800-\udbff]/.test(json.charAt(end - 1))) end -= 1;
+    parts.push(json.slice(i, end));
+    i = end;
+  }
+  const entity: Entity = { partitionKey: partition, rowKey, assignmentKey: assignmentKey(finding.assignmentId), findingParts: parts.length, ...(handed ? { handed: true } : {}) };
+  for (const [i, part] of parts.entries()) entity[i === 0 ? "finding" : `finding${i}`] = part;
+  return entity;
+}
+
+/** Pending changes by the findings partition they are in. */
+function byPartition(pending: readonly PendingAlert[]): Map<string, PendingAlert[]> {
+  const partitions = new Map<string, PendingAlert[]>();
+  for (const p of pending) {
+    const partition = findingsPartition(p.finding.scope);
+    const list = partitions.get(partition);
+    if (list) list.push(p);
+    else partitions.set(partition, [p]);
+  }
+  return partitions;
+}
+
+// Past this many assignments in one partition, one read of the partition's markers is cheaper than one read each.
+const ASSIGNMENT_RANGES_PER_PARTITION = 16;
+
+/** The marker ranges of some assignments: one per assignment, or one per partition (filtered) when they are many there. */
+function assignmentRanges(assignmentIds: readonly string[]): { partition: string; from: string; to: string; only?: ReadonlySet<string> }[] {
+  const byPartition = new Map<string, Set<string>>();
+  for (const id of assignmentIds) {
+    const partition = findingsPartition(scopeOfAssignmentId(id));
+    const keys = byPartition.get(partition) ?? new Set<string>();
+    keys.add(assignmentKey(id));
+    byPartition.set(partition, keys);
+  }
+  return [...byPartition].flatMap(([partition, keys]) => {
+    if (keys.size > ASSIGNMENT_RANGES_PER_PARTITION) return [{ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END, only: keys }];
+    return [...keys].map((key) => {
+      const prefix = pendingRowPrefix(key);
+      return { partition, from: prefix, to: `${prefix.slice(0, -1)}/` };
+    });
+  });
+}
+
+/** Packs groups of actions into transactions of at most `max`, never splitting a group. */
+function packGroups(groups: readonly (readonly TransactionAction[])[], max: number): TransactionAction[][] {
+  const batches: TransactionAction[][] = [];
+  let current: TransactionAction[] = [];
+  for (const group of groups) {
+    if (current.length + group.length > max) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(...group);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }
 
 const stateSchema = z.object({ lastEventTime: z.string(), deletedAt: z.string().optional() });

@@ -61,5 +61,40 @@ export const STATE_ROW_PREFIX = "~assignment.";
 
 /** The RowKey of an assignment's state row, beside its findings in the same partition. */
 export function stateRowKey(assignmentId: string): string {
-  return `${STATE_ROW_PREFIX}${createHash("sha256").update(assignmentKey(assignmentId)).digest("hex").slice(0, 32)}`;
+  return `${STATE_ROW_PREFIX}${assignmentHash(assignmentId)}`;
+}
+
+/** The hash of an assignment's canonical id that its finding ids and its state row end with. */
+export function assignmentHash(assignmentId: string): string {
+  return createHash("sha256").update(assignmentKey(assignmentId)).digest("hex").slice(0, 32);
+}
+
+// The outbox's markers: one per state change still to announce, written in the same transaction
+// as its finding. Keyed by the assignment's hash first, so one assignment's markers are one RowKey
+// range, and every marker of a partition is the range "~pending." … "~pending/"; and by the state
+// change last, so a newer change of a finding is a new marker, never a rewrite of the one a
+// dispatcher is handing over.
+export const PENDING_ROW_PREFIX = "~pending.";
+/** The first key after every marker of a partition ("/" sorts right after "."). */
+export const PENDING_ROW_END = "~pending/";
+
+/** The RowKey of the outbox marker of a finding's pending state change, beside the finding in its partition. */
+export function pendingRowKey(finding: { readonly id: string; readonly assignmentId: string; readonly alertTransition: string | null; readonly alertAt: string | null }): string {
+  const change = createHash("sha256").update(`${finding.alertTransition ?? ""}|${finding.alertAt ?? ""}`).digest("hex").slice(0, 16);
+  return `${pendingRowPrefix(finding.assignmentId)}${finding.id}.${change}`;
+}
+
+/** The start of the RowKey range holding one assignment's outbox markers. */
+export function pendingRowPrefix(assignmentId: string): string {
+  return `${PENDING_ROW_PREFIX}${assignmentHash(assignmentId)}.`;
+}
+
+// Table Storage cannot list partitions, so the partitions that hold findings are registered in a
+// partition of their own (written before the first commit into each); the outbox's timer reads
+// this short list, then one marker range per partition, and never the findings themselves.
+export const PARTITION_INDEX = "~partitions";
+
+/** The RowKey registering a findings partition (after "~", so findings queries never see it). */
+export function partitionIndexRowKey(partition: string): string {
+  return `~${partition}`;
 }

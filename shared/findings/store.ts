@@ -55,20 +55,42 @@ export interface FindingsStore {
    */
   commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[] }): Promise<boolean>;
   /**
-   * The finding as stored now, when it still has a state change to announce: what the outbox
-   * sends is always what is stored, never a copy a concurrent judgement has since replaced.
+   * The outbox: stored findings with a state change to announce, as stored now (what the outbox
+   * sends is never a copy a concurrent judgement has since replaced). With `assignmentIds`, only
+   * those assignments' (a few range reads); without, every partition's (the timer's round: the
+   * partitions that hold findings, then one range read of pending markers in each, never a scan
+   * of the findings). At most `limit`.
    */
-  pendingAlert(finding: Pick<Finding, "id" | "scope">): Promise<PendingAlert | null>;
-  /** Every finding of one partition (not the assignment state rows), with their versions. */
+  listPendingAlerts(options?: ListPendingAlertsOptions): Promise<PendingAlert[]>;
+  /**
+   * Claims changes for the caller until `until`, each only if it is still at the version read: of
+   * instances claiming one change at once, one succeeds. While claimed, no one else sends it; the
+   * claim outlives a rewrite of the same change. Returns the changes claimed.
+   */
+  claimAlerts(pending: readonly PendingAlert[], until: Date): Promise<PendingAlert[]>;
+  /**
+   * Marks changes as handed to the outbox (their deliveries are recorded), each only while it is
+   * still its finding's pending change (a newer change stays pending); one transaction per
+   * partition where it can. Returns the ids of the findings cleared.
+   */
+  clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>>;
+  /** Every finding of one partition (not the assignment state rows), with their versions (and their outbox markers'). */
   readPartition(partition: string): Promise<PartitionRecord>;
   /**
    * Writes these findings of the partition (the caller passes only what changed), each conditional
-   * on the version read (or on not existing yet), in transactions of at most 100. False when some
-   * row was written meanwhile: the transactions before it stand, read the partition and reconcile again.
+   * on the version read (or on not existing yet), with their outbox markers, in transactions of at
+   * most 100. False when some row was written meanwhile: the transactions before it stand, read the
+   * partition and reconcile again.
    */
   commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean>;
-  /** Marks the change as handed to the outbox, only if the finding is still at the version read (a newer change stays pending). */
-  clearAlertPending(pending: PendingAlert): Promise<boolean>;
+}
+
+/** Which pending state changes to list. */
+export interface ListPendingAlertsOptions {
+  /** Only these assignments' (ids compared without case). */
+  readonly assignmentIds?: readonly string[];
+  /** At most this many (a round's cap). */
+  readonly limit?: number;
 }
 
 /** A stored finding with a state change to announce, the version it was read at, and when it was written. */
@@ -76,6 +98,13 @@ export interface PendingAlert {
   readonly finding: Finding;
   readonly version: string;
   readonly writtenAt: Date;
+  /** Until when an instance has claimed it to send it (null: never claimed); past that time, the instance is taken to have died. */
+  readonly claimedUntil: Date | null;
+  /**
+   * True when some of its deliveries may be recorded already: it was claimed before (by an
+   * instance that died or is late), or it is the same change stored again after it was handed over.
+   */
+  readonly mayBeRecorded: boolean;
 }
 
 /** The ledger of delivered events and what grantguard did with each. */

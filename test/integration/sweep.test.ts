@@ -50,8 +50,9 @@ describe("the sweep on Table Storage", () => {
       read: (id) => store.read(id),
       commit: (record, change) => store.commit(record, change),
       readPartition: (partition) => store.readPartition(partition),
-      pendingAlert: (finding) => store.pendingAlert(finding),
-      clearAlertPending: (pending) => store.clearAlertPending(pending),
+      listPendingAlerts: (options) => store.listPendingAlerts(options),
+      claimAlerts: (pending, until) => store.claimAlerts(pending, until),
+      clearAlertsPending: (pending) => store.clearAlertsPending(pending),
       commitPartition: async (record, findings) => {
         // The first 100 are written, then the process dies.
         if (findings.length > 100 && transactions++ === 0) {

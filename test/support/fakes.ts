@@ -1,11 +1,12 @@
 import type { Principals, RoleAssignments, RoleDefinitions } from "../../shared/facts/sources.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, PartitionRecord, PendingAlert } from "../../shared/findings/store.js";
+import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PartitionRecord, PendingAlert } from "../../shared/findings/store.js";
 import { findingsPartition } from "../../shared/findings/keys.js";
 import { roleAssignmentFromArm, roleDefinitionFromArm, roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../../shared/model/access.js";
 import type { EventRecord, Finding } from "../../shared/model/finding.js";
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
 import { loadConfig, type ResponseConfig } from "../../shared/config.js";
 import type { Alert } from "../../shared/response/alert.js";
+import type { AlertDeliveries, Delivery, DeliveryChange } from "../../shared/response/deliveries.js";
 import { ARMED, type Breaker, type Revocation, type RevocationStatus, type RevocationStore } from "../../shared/response/revocations.js";
 import type { RevocationDependencies } from "../../shared/response/revoke.js";
 
@@ -44,6 +45,8 @@ export class InMemoryFindingsStore implements FindingsStore {
   readonly #versions = new Map<string, number>();
   /** When each finding was last written (a test may move it back to age an announcement). */
   readonly writtenAt = new Map<string, Date>();
+  /** The outbox marker of each finding's pending change: its version, claim, and whether it was handed over before. */
+  readonly #markers = new Map<string, { version: number; claimedUntil: Date | null; handed: boolean }>();
   writes = 0;
 
   async list(options: ListFindingsOptions = {}): Promise<Finding[]> {
@@ -71,12 +74,22 @@ export class InMemoryFindingsStore implements FindingsStore {
     if (rows.some((row) => (record.versions.get(row) ?? "none") !== String(this.#versions.get(row) ?? "none"))) return false;
     for (const row of rows) this.#versions.set(row, (this.#versions.get(row) ?? 0) + 1);
     this.states.set(key, change.state);
-    for (const f of change.findings) {
-      this.writes += 1;
-      this.findings.set(f.id, structuredClone(f));
-      this.writtenAt.set(f.id, new Date());
-    }
+    for (const f of change.findings) this.#write(f);
     return true;
+  }
+
+  /** Stores a finding and keeps its outbox marker, as the table store does. */
+  #write(f: Finding): void {
+    const before = this.findings.get(f.id);
+    const sameChange = before !== undefined && before.alertTransition === f.alertTransition && before.alertAt === f.alertAt;
+    const marker = this.#markers.get(f.id);
+    // A new change is a new marker; the same change stored again keeps its marker's claim.
+    if (!f.alertPending) this.#markers.delete(f.id);
+    else if (marker && sameChange && before?.alertPending) this.#markers.set(f.id, { ...marker, version: marker.version + 1 });
+    else this.#markers.set(f.id, { version: (marker?.version ?? 0) + 1, claimedUntil: null, handed: sameChange && before?.alertPending === false });
+    this.writes += 1;
+    this.findings.set(f.id, structuredClone(f));
+    this.writtenAt.set(f.id, new Date());
   }
 
   /** Transactions submitted by commitPartition (each at most 100 findings of one partition). */
@@ -94,26 +107,112 @@ export class InMemoryFindingsStore implements FindingsStore {
       if (batch.some((f) => (record.versions.get(f.id) ?? "none") !== (this.findings.has(f.id) ? String(this.#versions.get(f.id) ?? 0) : "none"))) return false;
       this.transactions.push(batch.length);
       for (const f of batch) {
-        this.writes += 1;
-        this.findings.set(f.id, structuredClone(f));
+        this.#write(f);
         this.#versions.set(f.id, (this.#versions.get(f.id) ?? 0) + 1);
-        this.writtenAt.set(f.id, new Date());
       }
     }
     return true;
   }
 
-  async pendingAlert(finding: Pick<Finding, "id" | "scope">): Promise<PendingAlert | null> {
-    const stored = this.findings.get(finding.id);
-    return stored?.alertPending ? { finding: structuredClone(stored), version: String(this.#versions.get(finding.id) ?? 0), writtenAt: this.writtenAt.get(finding.id) ?? new Date() } : null;
+  async listPendingAlerts(options: ListPendingAlertsOptions = {}): Promise<PendingAlert[]> {
+    const assignments = options.assignmentIds ? new Set(options.assignmentIds.map((id) => id.toLowerCase())) : null;
+    return [...this.findings.values()]
+      .filter((f) => f.alertPending && (!assignments || assignments.has(f.assignmentId.toLowerCase())))
+      .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
+      .map((f) => {
+        const marker = this.#markers.get(f.id) ?? { version: 0, claimedUntil: null, handed: false };
+        return { finding: structuredClone(f), version: String(marker.version), writtenAt: this.writtenAt.get(f.id) ?? new Date(), claimedUntil: marker.claimedUntil, mayBeRecorded: marker.handed || marker.claimedUntil !== null };
+      });
   }
 
-  async clearAlertPending(pending: PendingAlert): Promise<boolean> {
-    const current = this.findings.get(pending.finding.id);
-    if (!current || String(this.#versions.get(pending.finding.id) ?? 0) !== pending.version) return false;
-    this.findings.set(pending.finding.id, { ...current, alertPending: false });
-    this.#versions.set(pending.finding.id, (this.#versions.get(pending.finding.id) ?? 0) + 1);
-    return true;
+  async claimAlerts(pending: readonly PendingAlert[], until: Date): Promise<PendingAlert[]> {
+    const claimed: PendingAlert[] = [];
+    for (const p of pending) {
+      const marker = this.#markers.get(p.finding.id);
+      if (!marker || String(marker.version) !== p.version) continue;
+      this.#markers.set(p.finding.id, { ...marker, version: marker.version + 1, claimedUntil: until });
+      claimed.push({ ...p, version: String(marker.version + 1), claimedUntil: until });
+    }
+    return claimed;
+  }
+
+  async clearAlertsPending(pending: readonly PendingAlert[]): Promise<ReadonlySet<string>> {
+    const cleared = new Set<string>();
+    for (const p of pending) {
+      // As the table store: cleared while the same state change is pending (a newer one stays).
+      const current = this.findings.get(p.finding.id);
+      if (!current?.alertPending || current.alertTransition !== p.finding.alertTransition || current.alertAt !== p.finding.alertAt) continue;
+      this.findings.set(p.finding.id, { ...current, alertPending: false });
+      this.#versions.set(p.finding.id, (this.#versions.get(p.finding.id) ?? 0) + 1);
+      this.#markers.delete(p.finding.id);
+      cleared.add(p.finding.id);
+    }
+    return cleared;
+  }
+}
+
+/** Deliveries in a Map, with the table's semantics: create only what is absent, claim what is due once. */
+export class InMemoryAlertDeliveries implements AlertDeliveries {
+  readonly rows = new Map<string, Delivery>();
+  /** Set to make the next create or update throw (a storage outage). */
+  failNext: Error | null = null;
+
+  #check(): void {
+    const error = this.failNext;
+    this.failNext = null;
+    if (error) throw error;
+  }
+
+  /** Four batches, by the finding (as the table groups by its assignment). */
+  batchKey(delivery: Pick<Delivery, "findingId" | "alertId">): string {
+    return String((delivery.findingId ?? delivery.alertId).length % 4);
+  }
+
+  async create(deliveries: readonly Delivery[]): Promise<Delivery[]> {
+    this.#check();
+    const created: Delivery[] = [];
+    for (const d of deliveries) {
+      const key = `${d.alertId}|${d.channel}`;
+      if (this.rows.has(key)) continue;
+      this.rows.set(key, structuredClone(d));
+      created.push(d);
+    }
+    return created;
+  }
+
+  async claimDue(options: { readonly now: Date; readonly leaseUntil: Date; readonly limit: number }): Promise<Delivery[]> {
+    const due = [...this.rows.values()].filter((d) => d.status === "pending" && d.nextAttemptAt <= options.now.toISOString()).slice(0, options.limit);
+    return due.map((d) => {
+      const claimed = { ...d, nextAttemptAt: options.leaseUntil.toISOString() };
+      this.rows.set(`${d.alertId}|${d.channel}`, claimed);
+      return structuredClone(claimed);
+    });
+  }
+
+  async update(changes: readonly DeliveryChange[]): Promise<void> {
+    this.#check();
+    for (const { previous, next } of changes) {
+      const key = `${previous.alertId}|${previous.channel}`;
+      const current = this.rows.get(key);
+      // A delivery another claimer moved meanwhile keeps that claimer's state.
+      if (!current || current.status !== previous.status || current.nextAttemptAt !== previous.nextAttemptAt) continue;
+      this.rows.set(key, structuredClone(next));
+    }
+  }
+
+  async listExisting(deliveries: readonly Delivery[]): Promise<Delivery[]> {
+    return deliveries.flatMap((d) => {
+      const stored = this.rows.get(`${d.alertId}|${d.channel}`);
+      return stored ? [structuredClone(stored)] : [];
+    });
+  }
+
+  async listDigest(): Promise<Delivery[]> {
+    return this.list({ status: "digest" });
+  }
+
+  async list(options: { readonly status?: Delivery["status"] } = {}): Promise<Delivery[]> {
+    return [...this.rows.values()].filter((d) => !options.status || d.status === options.status).map((d) => structuredClone(d));
   }
 }
 

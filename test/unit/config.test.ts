@@ -30,6 +30,13 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("summarizes more than 20 alerts per channel and round by default, and takes another threshold, not a bad one", () => {
+    const base = { GRANTGUARD_TABLE_ENDPOINT: "https://acct.table.core.windows.net" };
+    expect(loadConfig(base).response.alertSummaryThreshold).toBe(20);
+    expect(loadConfig({ ...base, GRANTGUARD_ALERT_SUMMARY_THRESHOLD: "500" }).response.alertSummaryThreshold).toBe(500);
+    for (const bad of ["0", "-3", "2.5", "many"]) expect(() => loadConfig({ ...base, GRANTGUARD_ALERT_SUMMARY_THRESHOLD: bad })).toThrow(/GRANTGUARD_ALERT_SUMMARY_THRESHOLD/);
+  });
+
   it("refuses a webhook without its secret, a plain-http webhook off loopback, and routes to an unset channel", () => {
     const base = { GRANTGUARD_TABLE_ENDPOINT: "https://acct.table.core.windows.net" };
     expect(() => loadConfig({ ...base, GRANTGUARD_WEBHOOK_URL: "https://hooks.contoso.com/x" })).toThrow(/GRANTGUARD_WEBHOOK_SECRET is required/);

@@ -130,3 +130,48 @@ export function bySeverity(alerts: readonly Alert[]): Alert[] {
 export function jsonHeaders(key: string): Record<string, string> {
   return { "content-type": "application/json", [IDEMPOTENCY_KEY_HEADER]: key };
 }
+
+/** A summary lists this many of its most severe alerts; the rest are counted. */
+export const SUMMARY_TOP_ENTRIES = 5;
+/** A summary counts this many policies by name; the rest are counted together. */
+export const SUMMARY_TOP_POLICIES = 10;
+/** Where an operator sees every alert a summary stands for, each recorded with the summary's key. */
+export const SUMMARY_SEE_ALL_COMMAND = "npx grantguard alerts list --json";
+
+/** How many alerts each policy raised, most first (then by id, so the order is stable). */
+export function policyCounts(alerts: readonly Alert[]): { readonly policyId: string; readonly policyTitle: string; readonly count: number }[] {
+  const counts = new Map<string, { policyId: string; policyTitle: string; count: number }>();
+  for (const a of alerts) {
+    const entry = counts.get(a.policyId) ?? { policyId: a.policyId, policyTitle: a.policyTitle, count: 0 };
+    entry.count += 1;
+    counts.set(a.policyId, entry);
+  }
+  return [...counts.values()].sort((a, b) => b.count - a.count || a.policyId.localeCompare(b.policyId));
+}
+
+/** Counts by state change, e.g. "12 opened, 3 resolved". */
+export function transitionCounts(alerts: readonly Alert[]): string {
+  const order: readonly AlertTransition[] = ["opened", "exempted", "resolved"];
+  return order
+    .map((t) => [t, alerts.filter((a) => a.transition === t).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([t, n]) => `${n} ${t}`)
+    .join(", ");
+}
+
+/** Counts by severity as data, every severity present (zero when none). */
+export function severityTally(alerts: readonly Alert[]): Record<Severity, number> {
+  const tally: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
+  for (const a of alerts) tally[a.severity] += 1;
+  return tally;
+}
+
+/** The headline of a summary. */
+export function summaryTitle(alerts: readonly Alert[]): string {
+  return `grantguard: ${alerts.length} alerts at once (${transitionCounts(alerts)})`;
+}
+
+/** How to see every alert of a summary, said the same way on every channel. */
+export function summarySeeAll(key: string): string {
+  return `Each of these alerts is recorded as delivered with this summary (key ${key}). See them all, with every detail: ${SUMMARY_SEE_ALL_COMMAND}; each entry opens its scope's role assignments in the Azure portal.`;
+}

@@ -8,6 +8,7 @@ import {
   granterText,
   idempotencyKey,
   jsonHeaders,
+  policyCounts,
   policyText,
   principalShort,
   principalText,
@@ -17,6 +18,10 @@ import {
   scopeText,
   severityCounts,
   severityLabel,
+  SUMMARY_TOP_ENTRIES,
+  SUMMARY_TOP_POLICIES,
+  summarySeeAll,
+  summaryTitle,
   titleText,
   transitionLabel,
   truncate,
@@ -171,4 +176,33 @@ function digest(alerts: readonly Alert[]): { text: string; blocks: Block[] } {
   ];
   if (more > 0) blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: `and ${more} more` }] });
   return { text: mrkdwn(`grantguard: ${summary}`, SLACK_LIMITS.fallbackText), blocks };
+}
+
+/**
+ * A summary for a bulk change (a sweep, a round after an outage): the counts by severity and by
+ * policy, the most severe few, and how to see every alert, in one message.
+ */
+export function slackSummaryMessage(url: string, alerts: readonly Alert[]): ChannelMessage {
+  requireAlerts(alerts);
+  const key = idempotencyKey(alerts);
+  const sorted = bySeverity(alerts);
+  const policies = policyCounts(sorted);
+  const listed = policies.slice(0, SUMMARY_TOP_POLICIES);
+  const otherPolicies = policies.slice(listed.length).reduce((n, p) => n + p.count, 0);
+  const policyLines = [
+    ...listed.map((p) => `• ${p.count} × ${mrkdwn(p.policyTitle, 120)} (\`${mrkdwn(p.policyId, 80)}\`)`),
+    ...(otherPolicies > 0 ? [`• ${otherPolicies} × ${policies.length - listed.length} other policies`] : []),
+  ];
+  const shown = Math.min(SUMMARY_TOP_ENTRIES, sorted.length);
+  const blocks: Block[] = [
+    header(summaryTitle(sorted)),
+    { type: "context", elements: [{ type: "mrkdwn", text: mrkdwn(severityCounts(sorted), 500) }] },
+    // At most 11 lines of at most ~230 characters: inside a section's 3,000.
+    section(`*By policy*\n${policyLines.join("\n")}`),
+    section(`*The ${shown} most severe*`),
+    ...sorted.slice(0, shown).map(digestEntry),
+  ];
+  if (sorted.length > shown) blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: `and ${sorted.length - shown} more` }] });
+  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: mrkdwn(summarySeeAll(key), SLACK_LIMITS.fieldText) }] });
+  return { url, headers: jsonHeaders(key), body: JSON.stringify({ text: mrkdwn(`${summaryTitle(sorted)}: ${severityCounts(sorted)}`, SLACK_LIMITS.fallbackText), blocks }) };
 }

@@ -8,6 +8,7 @@ import {
   granterText,
   idempotencyKey,
   jsonHeaders,
+  policyCounts,
   policyText,
   principalShort,
   principalText,
@@ -17,6 +18,10 @@ import {
   scopeText,
   severityCounts,
   severityLabel,
+  SUMMARY_TOP_ENTRIES,
+  SUMMARY_TOP_POLICIES,
+  summarySeeAll,
+  summaryTitle,
   titleText,
   transitionLabel,
   truncate,
@@ -190,6 +195,51 @@ function digestBody(alerts: readonly Alert[]): string {
     body = envelope(digestCard(sorted, shown));
   }
   return body;
+}
+
+/**
+ * A summary for a bulk change (a sweep, a round after an outage): one card with the counts by
+ * severity and by policy, the most severe few, and how to see every alert.
+ */
+export function teamsSummaryMessage(url: string, alerts: readonly Alert[]): ChannelMessage {
+  requireAlerts(alerts);
+  const key = idempotencyKey(alerts);
+  const sorted = bySeverity(alerts);
+  let shown = Math.min(SUMMARY_TOP_ENTRIES, sorted.length);
+  let body = envelope(summaryCard(sorted, shown, key));
+  while (shown > 0 && Buffer.byteLength(body) > TEAMS_MAX_BODY_BYTES) {
+    shown -= 1;
+    body = envelope(summaryCard(sorted, shown, key));
+  }
+  return { url, headers: jsonHeaders(key), body };
+}
+
+function summaryCard(sorted: readonly Alert[], shown: number, key: string): CardElement {
+  const policies = policyCounts(sorted);
+  const listed = policies.slice(0, SUMMARY_TOP_POLICIES);
+  const otherPolicies = policies.slice(listed.length).reduce((n, p) => n + p.count, 0);
+  const body: CardElement[] = [
+    {
+      type: "Container",
+      style: tone(sorted[0] ?? never()).style,
+      bleed: true,
+      items: [text(v(summaryTitle(sorted)), { weight: "Bolder", size: "Medium" }), text(severityCounts(sorted), { spacing: "None", isSubtle: true })],
+    },
+    text("By policy", { weight: "Bolder", spacing: "Medium" }),
+    {
+      type: "FactSet",
+      facts: [
+        ...listed.map((p) => ({ title: v(`${p.policyTitle} (${p.policyId})`), value: String(p.count) })),
+        ...(otherPolicies > 0 ? [{ title: `${policies.length - listed.length} other policies`, value: String(otherPolicies) }] : []),
+      ],
+    },
+  ];
+  if (shown > 0) {
+    body.push(text(`The ${shown} most severe`, { weight: "Bolder", spacing: "Medium" }), ...sorted.slice(0, shown).map(digestEntry));
+    if (sorted.length > shown) body.push(text(`and ${sorted.length - shown} more`, { separator: true, weight: "Bolder" }));
+  }
+  body.push(text(summarySeeAll(key), { separator: true, size: "Small", isSubtle: true }));
+  return card(body, []);
 }
 
 function never(): never {

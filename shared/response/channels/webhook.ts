@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Alert } from "../alert.js";
-import { idempotencyKey, requireAlerts } from "./describe.js";
+import { idempotencyKey, policyCounts, requireAlerts, severityTally } from "./describe.js";
 import { IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, type ChannelMessage } from "./types.js";
 
 /** The signature scheme's version prefix: `v1=` then the hex HMAC-SHA256. */
@@ -19,10 +19,59 @@ export function webhookSignature(secret: string, timestamp: string, body: string
  * body, so a receiver can reject forgeries (signature) and replays (timestamp, idempotency key).
  */
 export function webhookMessage(url: string, secret: string, alerts: readonly Alert[], nowSeconds: number): ChannelMessage {
+  checkSigning(secret, nowSeconds);
+  requireAlerts(alerts);
+  return signed(url, secret, JSON.stringify({ alerts }), alerts, nowSeconds);
+}
+
+/** A summary message carries at most this many bytes of alerts; a larger round is sent in parts. */
+export const WEBHOOK_SUMMARY_MAX_BYTES = 1_000_000;
+
+/** What every part of a webhook summary says about the whole round. */
+export interface WebhookSummary {
+  readonly alerts: number;
+  readonly bySeverity: Readonly<Record<string, number>>;
+  readonly byPolicy: readonly { readonly policyId: string; readonly policyTitle: string; readonly count: number }[];
+  /** This message's place among the parts of the summary (1-based), and how many there are. */
+  readonly part: number;
+  readonly parts: number;
+}
+
+/**
+ * A summary for a bulk change on the generic webhook: `{"summary":{…},"alerts":[…]}`, every alert
+ * in full, signed as any message. A round too large for one body (about 1 MB) is sent in parts,
+ * each with its own alerts and idempotency key and the same counts of the whole round.
+ */
+export function webhookSummaryMessages(url: string, secret: string, alerts: readonly Alert[], nowSeconds: number): { readonly message: ChannelMessage; readonly alerts: readonly Alert[] }[] {
+  checkSigning(secret, nowSeconds);
+  requireAlerts(alerts);
+  const parts: Alert[][] = [];
+  let current: Alert[] = [];
+  let bytes = 0;
+  for (const alert of alerts) {
+    const size = Buffer.byteLength(JSON.stringify(alert)) + 1;
+    if (current.length > 0 && bytes + size > WEBHOOK_SUMMARY_MAX_BYTES) {
+      parts.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(alert);
+    bytes += size;
+  }
+  parts.push(current);
+  const counts = { alerts: alerts.length, bySeverity: severityTally(alerts), byPolicy: policyCounts(alerts) };
+  return parts.map((part, i) => {
+    const summary: WebhookSummary = { ...counts, part: i + 1, parts: parts.length };
+    return { message: signed(url, secret, JSON.stringify({ summary, alerts: part }), part, nowSeconds), alerts: part };
+  });
+}
+
+function checkSigning(secret: string, nowSeconds: number): void {
   if (secret === "") throw new TypeError("a webhook secret must not be empty");
   if (!Number.isFinite(nowSeconds) || nowSeconds < 0) throw new RangeError(`nowSeconds must be a time in Unix seconds, got ${nowSeconds}`);
-  requireAlerts(alerts);
-  const body = JSON.stringify({ alerts });
+}
+
+function signed(url: string, secret: string, body: string, alerts: readonly Alert[], nowSeconds: number): ChannelMessage {
   const timestamp = String(Math.floor(nowSeconds));
   return {
     url,

@@ -2,14 +2,19 @@ import { describe, expect, it } from "vitest";
 import { alertId, portalUrl, type Alert, type AlertTransition, type ResponseTaken } from "../../../shared/response/alert.js";
 import {
   formatMessage,
+  formatSummary,
   IDEMPOTENCY_KEY_HEADER,
   idempotencyKey,
   SIGNATURE_HEADER,
   slackMessage,
+  slackSummaryMessage,
   teamsMessage,
+  teamsSummaryMessage,
   TIMESTAMP_HEADER,
   verifyWebhookSignature,
+  WEBHOOK_SUMMARY_MAX_BYTES,
   webhookMessage,
+  webhookSummaryMessages,
 } from "../../../shared/response/channels/index.js";
 import { escapeMrkdwn } from "../../../shared/response/channels/slack.js";
 
@@ -314,5 +319,99 @@ describe("idempotency keys", () => {
     expect(() => teamsMessage("https://t.invalid", [])).toThrow(RangeError);
     expect(() => slackMessage("https://s.invalid", [])).toThrow(RangeError);
     expect(() => webhookMessage("https://w.invalid", SECRET, [], NOW)).toThrow(RangeError);
+  });
+});
+
+/** A bulk change: `count` alerts over 12 policies, every severity, some resolved. */
+function bulk(count: number, extra: Partial<AlertSpec> = {}): Alert[] {
+  return Array.from({ length: count }, (_, i) => {
+    const a = alert({ n: i + 1, severity: (["low", "medium", "high", "critical"] as const)[i % 4], transition: i % 5 === 0 ? "resolved" : "opened", ...extra });
+    return { ...a, policyId: `policy-${i % 12}`, policyTitle: `Policy number ${i % 12}` };
+  });
+}
+
+describe("summaries of a bulk change", () => {
+  const alerts = bulk(1_000);
+
+  it("on Teams: one Adaptive Card with the counts by severity and by policy, the most severe few, and how to see them all", () => {
+    const message = teamsSummaryMessage("https://t.invalid", alerts);
+    expect(message.headers[IDEMPOTENCY_KEY_HEADER]).toBe(idempotencyKey(alerts));
+    const body = JSON.parse(message.body) as TeamsBody;
+    expect(body.attachments).toHaveLength(1);
+    expect(body.attachments[0]?.content.type).toBe("AdaptiveCard");
+    expect(Buffer.byteLength(message.body)).toBeLessThanOrEqual(27_000);
+    const text = textOf(message.body);
+    expect(text).toContain("1000 alerts at once (800 opened, 200 resolved)");
+    expect(text).toContain("250 critical, 250 high, 250 medium, 250 low");
+    expect(text).toContain("Policy number 0 (policy-0)");
+    expect(text).toContain("2 other policies");
+    expect(text).toContain("The 5 most severe");
+    expect(text).toContain("and 995 more");
+    expect(text).toContain("npx grantguard alerts list --json");
+    expect(text).toContain(idempotencyKey(alerts));
+    // Only critical alerts are among the most severe.
+    const listed = alerts.filter((a) => text.includes(`${a.lookup.command}\n`) || text.endsWith(a.lookup.command));
+    expect(listed.length).toBe(5);
+    expect(listed.every((a) => a.severity === "critical")).toBe(true);
+  });
+
+  it("on Teams: stays under the size limit with very long alerts, listing fewer of them", () => {
+    const long = bulk(50, { reason: "r".repeat(3_000), scope: `/subscriptions/${SUB}/resourceGroups/${"g".repeat(90)}` });
+    const message = teamsSummaryMessage("https://t.invalid", long);
+    expect(Buffer.byteLength(message.body)).toBeLessThanOrEqual(27_000);
+    expect(textOf(message.body)).toContain("50 alerts at once");
+  });
+
+  it("on Slack: one message within Block Kit's limits, with the same counts and the way to see them all", () => {
+    const message = slackSummaryMessage("https://s.invalid", alerts);
+    const body = JSON.parse(message.body) as SlackBody;
+    expectWithinSlackLimits(body);
+    expect(body.text).toContain("1000 alerts at once");
+    const text = mrkdwnTexts(body).join("\n");
+    expect(text).toContain("250 critical, 250 high, 250 medium, 250 low");
+    expect(text).toContain("• 84 × Policy number 0 (`policy-0`)");
+    expect(text).toContain("• 166 × 2 other policies");
+    expect(body.blocks.filter((b) => b.type === "section" && b.accessory !== undefined)).toHaveLength(5);
+    expect(text).toContain("and 995 more");
+    expect(text).toContain("npx grantguard alerts list --json");
+  });
+
+  it("on the webhook: every alert in full with the counts, signed, in one message when it fits", () => {
+    const few = bulk(30);
+    const [part, ...rest] = webhookSummaryMessages("https://w.invalid/hook", SECRET, few, NOW);
+    expect(rest).toEqual([]);
+    const { message } = part!;
+    const body = JSON.parse(message.body) as { summary: Record<string, unknown>; alerts: Alert[] };
+    expect(body.alerts.map((a) => a.id)).toEqual(few.map((a) => a.id));
+    expect(body.summary).toEqual({ alerts: 30, bySeverity: { critical: 7, high: 7, medium: 8, low: 8 }, byPolicy: expect.arrayContaining([{ policyId: "policy-0", policyTitle: "Policy number 0", count: 3 }]), part: 1, parts: 1 });
+    expect(message.headers[IDEMPOTENCY_KEY_HEADER]).toBe(idempotencyKey(few));
+    expect(verifyWebhookSignature({ secret: SECRET, timestamp: message.headers[TIMESTAMP_HEADER], signature: message.headers[SIGNATURE_HEADER], body: message.body, nowSeconds: NOW })).toEqual({ ok: true });
+  });
+
+  it("on the webhook: a round too large for one body goes in signed parts, each about 1 MB at most, every alert in exactly one", () => {
+    const large = bulk(3_000, { reason: "why ".repeat(200) });
+    const parts = webhookSummaryMessages("https://w.invalid/hook", SECRET, large, NOW);
+    expect(parts.length).toBeGreaterThan(1);
+    const seen: string[] = [];
+    for (const [i, { message, alerts: carried }] of parts.entries()) {
+      expect(Buffer.byteLength(message.body)).toBeLessThanOrEqual(WEBHOOK_SUMMARY_MAX_BYTES + 10_000);
+      const body = JSON.parse(message.body) as { summary: { alerts: number; part: number; parts: number }; alerts: Alert[] };
+      expect(body.summary).toMatchObject({ alerts: 3_000, part: i + 1, parts: parts.length });
+      expect(body.alerts.map((a) => a.id)).toEqual(carried.map((a) => a.id));
+      expect(message.headers[IDEMPOTENCY_KEY_HEADER]).toBe(idempotencyKey(carried));
+      expect(verifyWebhookSignature({ secret: SECRET, timestamp: message.headers[TIMESTAMP_HEADER], signature: message.headers[SIGNATURE_HEADER], body: message.body, nowSeconds: NOW })).toEqual({ ok: true });
+      seen.push(...body.alerts.map((a) => a.id));
+    }
+    expect(seen.sort()).toEqual(large.map((a) => a.id).sort());
+  });
+
+  it("are made for every channel by formatSummary, and need a secret for the webhook", () => {
+    for (const kind of ["teams", "slack", "webhook"] as const) {
+      const [first] = formatSummary(kind, { url: `https://${kind}.invalid/hook`, secret: SECRET }, alerts, NOW);
+      expect(first?.alerts).toHaveLength(kind === "webhook" ? first!.alerts.length : 1_000);
+      expect(first?.message.url).toBe(`https://${kind}.invalid/hook`);
+    }
+    expect(() => formatSummary("webhook", { url: "https://w.invalid" }, alerts, NOW)).toThrow(TypeError);
+    expect(() => formatSummary("teams", { url: "https://t.invalid" }, [], NOW)).toThrow(RangeError);
   });
 });
