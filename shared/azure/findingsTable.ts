@@ -146,16 +146,7 @@ export class TableFindingsStore implements FindingsStore {
     }
     // The timer finds pending markers through the partition index: register before the first write.
     await this.#register(partition);
-    try {
-      // One transaction holds 100 entities; a larger judgement is written in steps, each entity
-      // still conditional, and a finding never apart from its outbox marker.
-      for (const batch of packGroups(groups, MAX_BATCH)) await this.client.submitTransaction(batch);
-      return true;
-    } catch (error) {
-      // 404: a superseded marker this commit deletes was cleared meanwhile.
-      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409 || error.statusCode === 404)) return false; // written meanwhile
-      throw error;
-    }
+    return this.#submit(groups);
   }
 
   async #register(partition: string): Promise<void> {
@@ -191,12 +182,20 @@ export class TableFindingsStore implements FindingsStore {
       return findingWriteActions(record.partition, finding, stored.get(finding.id) ?? null, record.versions);
     });
     await this.#register(record.partition);
+    return this.#submit(groups);
+  }
+
+  /**
+   * Submits conditional writes in transactions of at most 100 entities, a finding never apart
+   * from its outbox marker; false when something was written meanwhile (412/409, or 404: a
+   * superseded marker this write deletes was cleared meanwhile).
+   */
+  async #submit(groups: Parameters<typeof packGroups>[0]): Promise<boolean> {
     try {
-      // A finding never apart from its outbox marker.
       for (const batch of packGroups(groups, MAX_BATCH)) await this.client.submitTransaction(batch);
       return true;
     } catch (error) {
-      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409 || error.statusCode === 404)) return false; // written meanwhile
+      if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409 || error.statusCode === 404)) return false;
       throw error;
     }
   }
