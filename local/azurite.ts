@@ -4,10 +4,11 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import type { LocalTls } from "./tls.js";
 
-/** A running Azurite (Table + Queue, in memory, https, OAuth) and how to stop it. */
+/** A running Azurite (Table, Queue and Blob, in memory, https, OAuth) and how to stop it. */
 export interface RunningAzurite {
   readonly tableEndpoint: string;
   readonly queueEndpoint: string;
+  readonly blobEndpoint: string;
   stop(): Promise<void>;
 }
 
@@ -30,7 +31,7 @@ process.once("exit", () => {
   for (const child of children) child.kill("SIGKILL");
 });
 
-async function startService(service: "table" | "queue", tls: LocalTls): Promise<{ port: number; child: ChildProcess }> {
+async function startService(service: "table" | "queue" | "blob", tls: LocalTls): Promise<{ port: number; child: ChildProcess }> {
   const root = dirname(createRequire(import.meta.url).resolve("azurite/package.json"));
   const port = await freePort();
   const args = [
@@ -67,15 +68,16 @@ async function startService(service: "table" | "queue", tls: LocalTls): Promise<
   return { port, child };
 }
 
-/** Starts Azurite's Table and Queue services on free loopback ports, serving https with OAuth. */
+/** Starts Azurite's Table, Queue and Blob services on free loopback ports, serving https with OAuth. */
 export async function startAzurite(tls: LocalTls): Promise<RunningAzurite> {
-  const [table, queue] = await Promise.all([startService("table", tls), startService("queue", tls)]);
+  const [table, queue, blob] = await Promise.all([startService("table", tls), startService("queue", tls), startService("blob", tls)]);
   return {
     tableEndpoint: `https://127.0.0.1:${table.port}/${ACCOUNT}`,
     queueEndpoint: `https://127.0.0.1:${queue.port}/${ACCOUNT}`,
+    blobEndpoint: `https://127.0.0.1:${blob.port}/${ACCOUNT}`,
     async stop() {
       await Promise.all(
-        [table.child, queue.child].map(
+        [table.child, queue.child, blob.child].map(
           (child) =>
             new Promise<void>((resolve) => {
               if (child.exitCode !== null || child.signalCode !== null) return resolve();
