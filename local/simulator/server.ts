@@ -9,8 +9,10 @@ import { ArmAuthorization, assignmentIdAt, splitAssignmentId } from "./arm.js";
 import { ArmPim } from "./armPim.js";
 import { SimulatedEntra } from "./entra.js";
 import { ResourceEvents, type ResourceEvent } from "./events.js";
+import { EventGridManagement } from "./eventGridManagement.js";
 import { FaultSwitch } from "./faults.js";
 import { GraphService } from "./graph.js";
+import { GraphAppRoles } from "./graphAppRoles.js";
 import { armError, HttpError, readBody, REQUEST_BASE, send, UNKNOWN_ROUTE, type Refusal, type ServiceResponse, type SimulatedService, type SimulatorContext } from "./http.js";
 import { claimsFor, IdentityEndpoint } from "./identity.js";
 import { LogAnalyticsService } from "./logAnalytics.js";
@@ -18,6 +20,7 @@ import { ResourceGraphService } from "./resourceGraph.js";
 import type { SigningKey, TokenClaims, TokenIssuer } from "./jwt.js";
 import type { PimGrant } from "./pim.js";
 import { TenantState, type ReplicationLag } from "./tenant.js";
+import { WebApps } from "./webApps.js";
 
 export type { RequestLogEntry } from "./admin.js";
 export type { ResourceEvent } from "./events.js";
@@ -78,6 +81,8 @@ export class AzureSimulator {
   /** Resource Graph's query API over the tenant's authorization resources (its quota and clock). */
   readonly resourceGraph: ResourceGraphService;
   state: TenantState;
+  /** The snapshot the state was seeded from: the deployment resources and app role grants are read from it. */
+  #snapshot: TenantSnapshot;
   #server: Server | undefined;
   #url = "";
   readonly #issuer: TokenIssuer;
@@ -88,6 +93,7 @@ export class AzureSimulator {
 
   constructor(private readonly options: SimulatorOptions) {
     this.state = new TenantState(options.snapshot);
+    this.#snapshot = options.snapshot;
     this.entra = new SimulatedEntra(options.signingKey, () => this.state, () => this.#url);
     this.#issuer = this.entra.tokens;
     const context: SimulatorContext = {
@@ -103,11 +109,14 @@ export class AzureSimulator {
       new AdminRoutes(this.faults, this.requests),
       new IdentityEndpoint(context, { issuer: this.#issuer, identityHeader: options.identityHeader, defaultIdentityId: options.defaultIdentityId }),
       this.entra,
+      new GraphAppRoles(context, () => this.#snapshot),
       new GraphService(context),
       this.#arm,
       new ArmPim(context, pageSize),
       this.logAnalytics,
       this.resourceGraph,
+      new EventGridManagement(context, () => this.#snapshot),
+      new WebApps(context, () => this.#snapshot),
     ];
   }
 
@@ -141,6 +150,7 @@ export class AzureSimulator {
   /** Replaces the tenant (tests reseed between cases). */
   reset(snapshot: TenantSnapshot): void {
     this.state = new TenantState(snapshot);
+    this.#snapshot = snapshot;
     this.faults.clear();
     this.logAnalytics.reset();
     this.resourceGraph.reset();

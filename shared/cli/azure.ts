@@ -65,7 +65,7 @@ const resourceOf = (scopes: string | string[]) => (Array.isArray(scopes) ? (scop
  * from the local Entra ID (the tokens a person's `az login` would give), and grantguard's tables
  * through the managed-identity endpoint, as the function app reads them.
  */
-function localOperatorCredential(local: LocalAzureFile): TokenCredential {
+export function localOperatorCredential(local: LocalAzureFile): TokenCredential {
   // The managed-identity credential reads its endpoint from the environment (App Service style).
   process.env.IDENTITY_ENDPOINT = local.managedIdentity.endpoint;
   process.env.IDENTITY_HEADER = local.managedIdentity.header;

@@ -16,6 +16,7 @@ const VERBS: Record<string, { readonly summary: string; readonly load: () => Pro
   revocations: { summary: "list: what grantguard revoked, with the backups, and the breaker's state", load: async () => (await import("./verbs/revocations.js")).revocations },
   alerts: { summary: "list: alert deliveries, with failures and their last error", load: async () => (await import("./verbs/alerts.js")).alerts },
   restore: { summary: "ID: put a revoked assignment back, with your own credentials", load: async () => (await import("./verbs/restore.js")).restore },
+  doctor: { summary: "check a deployment: settings, secrets, rights, Graph permissions, events, workspace, keys", load: async () => (await import("./verbs/doctor.js")).doctor },
   rearm: { summary: "re-arm revocation after the blast-radius cap stopped it", load: async () => (await import("./verbs/rearm.js")).rearm },
 };
 
@@ -32,7 +33,8 @@ Every command takes --help, and --verbose to show the full error when something 
 Commands that reach Azure use GRANTGUARD_TABLE_ENDPOINT and your Azure sign-in (az login…); in
 a development checkout with \`npm start\` running, they use its local Azure instead.
 
-Exit codes: 0 ok; 1 findings at or above --fail-on (evaluate) or failed test cases (test);
+Exit codes: 0 ok; 1 findings at or above --fail-on (evaluate), failed test cases (test) or
+failed checks (doctor);
 2 an invalid policy, exemption, snapshot or event file, or nothing to act on; 3 Azure failed,
 refused or was unreachable, or no Azure credential; 64 bad usage; 70 grantguard itself failed.`;
 
