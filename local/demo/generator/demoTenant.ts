@@ -1,5 +1,6 @@
 import { assignRoles } from "./assignments.js";
 import { newDirectory } from "./directory.js";
+import { graphGrants } from "./graphGrants.js";
 import { LAYOUT_IDS, managementGroups, subscriptions, TENANT_ID } from "./layout.js";
 import { generateLogs } from "./logs.js";
 import { populatePeople } from "./people.js";
@@ -24,6 +25,8 @@ export interface DemoTenant {
   readonly principals: readonly object[];
   readonly resources: readonly object[];
   readonly logs: Readonly<Record<string, readonly object[]>>;
+  /** Microsoft Graph app roles granted to service principals (grantguard's own). */
+  readonly appRoleAssignments: readonly object[];
 }
 
 /**
@@ -60,5 +63,6 @@ export function generateDemoTenant(): DemoTenant {
       AADManagedIdentitySignInLogs: logs.AADManagedIdentitySignInLogs,
       AzureActivity: logs.AzureActivity,
     },
+    appRoleAssignments: graphGrants(),
   };
 }

@@ -341,7 +341,11 @@ export async function checkEvents(input: DoctorInput, sources: DoctorSources): P
 /** The Log Analytics workspace answers, and holds the tables the sweep reads. */
 export async function checkWorkspace(input: DoctorInput, sources: DoctorSources): Promise<CheckResult> {
   const workspaceId = input.settings.GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID;
-  if (!workspaceId) return { status: "warn", name: "workspace", found: "GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID is not set: sign-ins and activity stay unknown to the sweep", fix: "set it to the workspace id (a GUID) that receives SigninLogs and AzureActivity" };
+  if (!workspaceId) {
+    // npm start's file names the endpoints the command line needs, not the workspace: say so rather than blame the setup.
+    if (input.source === "local") return { status: "warn", name: "workspace", found: "not checked: the local Azure's file does not name its workspace (the sweep of npm start reads it directly)", fix: "check a deployment with --app" };
+    return { status: "warn", name: "workspace", found: "GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID is not set: sign-ins and activity stay unknown to the sweep", fix: "set it to the workspace id (a GUID) that receives SigninLogs and AzureActivity" };
+  }
   const absent: string[] = [];
   for (const table of WORKSPACE_TABLES) {
     try {
