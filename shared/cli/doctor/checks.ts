@@ -1,5 +1,5 @@
 import { loadConfig } from "../../config.js";
-import { describeError, statusOf } from "../../errors.js";
+import { statusOf } from "../../errors.js";
 import type { Permission } from "../../model/azure.js";
 import { allowsOperation } from "../../facts/privilege.js";
 
@@ -129,7 +129,7 @@ const STORAGE_SECRET = /AccountKey=|SharedAccessSignature=|[?&]sig=/i;
 
 const reasonOf = (error: unknown) => {
   const status = statusOf(error);
-  const text = describeError(error).split("\n")[0] ?? "";
+  const text = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
   return status === null ? text : `HTTP ${status}: ${text}`;
 };
 
