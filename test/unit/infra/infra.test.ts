@@ -249,3 +249,18 @@ describe("infra: events", () => {
     expect(await read(azure.hooks.postprovision!.posix.run)).toContain("appRoleAssignedTo");
   });
 });
+
+describe("CI workflow", () => {
+  it("deploys with an OIDC token and no stored secret, after the tests pass, and checks the deployment with doctor", async () => {
+    const text = await read(".github/workflows/deploy.yml");
+    const workflow = parseYaml(text) as { jobs: Record<string, { needs?: string; permissions?: Record<string, string>; steps: Array<{ run?: string }> }> };
+    expect(text).not.toMatch(/secrets\./);
+    expect(workflow.jobs.deploy?.needs).toBe("test");
+    expect(workflow.jobs.deploy?.permissions?.["id-token"]).toBe("write");
+    const runs = (job: string) => workflow.jobs[job]!.steps.map((s) => s.run ?? "").join("\n");
+    expect(runs("test")).toContain("npm test");
+    expect(runs("deploy")).toMatch(/azd auth login .*--federated-credential-provider github/);
+    expect(runs("deploy")).toContain("azd up --no-prompt");
+    expect(runs("deploy")).toContain("grantguard doctor --app");
+  });
+});
