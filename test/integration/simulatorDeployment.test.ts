@@ -31,10 +31,12 @@ async function call(method: string, path: string, token: string | null = arm): P
 }
 
 describe("Event Grid system topics", () => {
-  it("lists a resource group's system topics with a stable api-version, and refuses a missing or preview one", async () => {
+  it("lists a resource group's system topics with a stable api-version, refuses a missing or preview one, and deploys nothing", async () => {
     const listed = await call("GET", `${TOPICS}?api-version=2025-02-15`);
     expect(listed.status).toBe(200);
     expect(listed.body.value).toHaveLength(1);
+    // Read-only: what doctor reads is served; a deployment through this simulator is not.
+    expect((await call("PUT", `${TOPICS}/grantguard-11111111-1111-4111-8111-111111111111/eventSubscriptions/x?api-version=2025-02-15`)).status).toBe(404);
     expect((await call("GET", TOPICS)).body.error?.code).toBe("MissingApiVersionParameter");
     expect((await call("GET", `${TOPICS}?api-version=2023-12-15-preview`)).body.error?.code).toBe("InvalidApiVersionParameter");
   });
@@ -44,11 +46,6 @@ describe("Event Grid system topics", () => {
     const unknown = await call("GET", `${SUB}/resourceGroups/rg-nope/providers/Microsoft.EventGrid/systemTopics?api-version=2025-02-15`);
     expect(unknown.status).toBe(404);
     expect(unknown.body.error?.code).toBe("ResourceGroupNotFound");
-  });
-
-  it("is read-only: a PUT of an event subscription is not served", async () => {
-    const put = await call("PUT", `${TOPICS}/grantguard-11111111-1111-4111-8111-111111111111/eventSubscriptions/x?api-version=2025-02-15`);
-    expect(put.status).toBe(404);
   });
 });
 
