@@ -15,6 +15,15 @@ const refuse: Refusal = (reason) => graphError(401, "InvalidAuthenticationToken"
 const BY_APP_ID = /^\/v1\.0\/serviceprincipals\(appid='([^']+)'\)$/;
 const APP_ROLES = /^\/v1\.0\/serviceprincipals\/([^/]+)\/approleassignments$/;
 
+/** The path with %-escapes decoded; null when they are malformed (then not ours: the directory-object service answers 400/404). */
+function decoded(path: string): string | null {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return null;
+  }
+}
+
 /** Graph's service principal by appId and its appRoleAssignments. Registered before the directory-object service, which names every other /v1.0/ path. */
 export class GraphAppRoles implements SimulatedService {
   constructor(
@@ -25,7 +34,8 @@ export class GraphAppRoles implements SimulatedService {
   /** The two GET routes; null for anything else (the directory-object service names it). */
   routeOf(method: string, lowerPath: string): string | null {
     if (method !== "GET") return null;
-    const path = decodeURIComponent(lowerPath);
+    const path = decoded(lowerPath);
+    if (path === null) return null;
     if (BY_APP_ID.test(path)) return "graph.servicePrincipals.getByAppId";
     if (APP_ROLES.test(path)) return "graph.servicePrincipals.appRoleAssignments";
     return null;
@@ -35,7 +45,7 @@ export class GraphAppRoles implements SimulatedService {
   handle({ route, req, url, path }: ServiceRequest): ServiceResponse {
     this.context.authenticate(req, GRAPH_AUDIENCES, refuse);
     const state = this.context.state();
-    const lower = decodeURIComponent(path).toLowerCase();
+    const lower = (decoded(path) ?? "").toLowerCase();
     const notFound = (id: string) => graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
     if (route === "graph.servicePrincipals.getByAppId") {
       const appId = BY_APP_ID.exec(lower)?.[1] ?? "";

@@ -69,5 +69,7 @@ describe("Graph service principals", () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error?.code).toBe("Request_ResourceNotFound");
     expect((await call("GET", "/v1.0/servicePrincipals/6c0f4b8e-2d1a-4f3b-9e7c-5a8d1b2c3e40/appRoleAssignments", arm)).status).toBe(401);
+    // A malformed escape is a bad request path, never a server error.
+    expect((await call("GET", "/v1.0/servicePrincipals/%E0%A4%A/appRoleAssignments", graph)).status).toBe(404);
   });
 });
