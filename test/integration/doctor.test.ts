@@ -86,6 +86,14 @@ describe("grantguard doctor --app", () => {
     );
   });
 
+  it("fails at a management group above the subscription where the identity reads, as a grant below does not reach up", async () => {
+    const root = "/providers/Microsoft.Management/managementGroups/3f1c9a52-6b7e-4d21-9c84-2a5e7b9d0f13";
+    const result = await grantguard("doctor", "--app", APP, "--scope", root, "--scope", SUB);
+    expect(result.code).toBe(1);
+    expect(line(result.out, `rights at ${root}`)).toMatch(/^fail {2}rights at \S+: cannot roleAssignments\/read/);
+    expect(line(result.out, `rights at ${SUB}`)).toMatch(/^ok {4}/);
+  });
+
   it("fails when the identity can do more than audit mode needs (an Owner assignment)", async () => {
     serve((t) => {
       t.roleAssignments.push(assignment("f0000001-0000-4000-8000-000000000001", OWNER));

@@ -59,7 +59,7 @@ export interface EventSubscriptionView {
 
 /** What doctor reads, through whichever Azure it was pointed at. */
 export interface DoctorSources {
-  /** Role assignments naming the principal at, above and below the scope (ARM `assignedTo()`). */
+  /** The principal's role assignments that grant at the scope: at it or above it. */
   assignmentsOf(scope: string, principalId: string): Promise<readonly AssignmentView[]>;
   /** A role definition by its full id; null when ARM does not know it. */
   roleDefinition(id: string): Promise<RoleView | null>;
@@ -211,14 +211,6 @@ async function resolveIdentity(input: DoctorInput, sources: DoctorSources): Prom
   return { principalId: null, result: { status: "fail", name: "identity", found: "AZURE_CLIENT_ID is not set: cannot tell which identity grantguard runs as", fix: "set AZURE_CLIENT_ID to the client id of grantguard's user-assigned identity" } };
 }
 
-/** True when an assignment at `assignmentScope` grants at `scope`: at it or above it (ARM's assignedTo() also lists those below). */
-function appliesAt(assignmentScope: string, scope: string): boolean {
-  const a = assignmentScope.toLowerCase().replace(/\/+$/, "") || "/";
-  const s = scope.toLowerCase().replace(/\/+$/, "") || "/";
-  if (s === "/") return a === "/";
-  return !a.startsWith(`${s}/`);
-}
-
 const PATTERN_CACHE = new Map<string, RegExp>();
 function matches(pattern: string, operation: string): boolean {
   let re = PATTERN_CACHE.get(pattern);
@@ -239,7 +231,7 @@ export async function checkRights(scope: string, principalId: string, mode: "aud
   const name = `rights at ${scope}`;
   let held: Array<{ assignment: AssignmentView; role: RoleView }>;
   try {
-    const assignments = (await sources.assignmentsOf(scope, principalId)).filter((a) => appliesAt(a.scope, scope));
+    const assignments = await sources.assignmentsOf(scope, principalId);
     const roles = new Map<string, RoleView | null>();
     for (const a of assignments) if (!roles.has(a.roleDefinitionId.toLowerCase())) roles.set(a.roleDefinitionId.toLowerCase(), await sources.roleDefinition(a.roleDefinitionId));
     held = assignments.flatMap((assignment) => {

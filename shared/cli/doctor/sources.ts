@@ -85,8 +85,11 @@ export function createDoctorSources(credential: TokenCredential, endpoints: Doct
   const logs = createLogsClient(credential, endpoints.logAnalytics);
   return {
     async assignmentsOf(scope, principalId): Promise<AssignmentView[]> {
+      // atScope(): the assignments at the scope and above it, which are those that grant there
+      // (assignedTo() would add those below, which cannot be told apart without the hierarchy).
       const out: AssignmentView[] = [];
-      for await (const a of authorization.roleAssignments.listForScope(scope, { filter: `assignedTo('${principalId}')` })) {
+      for await (const a of authorization.roleAssignments.listForScope(scope, { filter: "atScope()" })) {
+        if (a.principalId?.toLowerCase() !== principalId.toLowerCase()) continue;
         out.push({ id: a.id ?? "", scope: a.scope ?? "", roleDefinitionId: a.roleDefinitionId ?? "", condition: a.condition ?? null });
       }
       return out;
