@@ -13,6 +13,7 @@ import { FaultSwitch } from "./faults.js";
 import { GraphService } from "./graph.js";
 import { armError, HttpError, readBody, REQUEST_BASE, send, UNKNOWN_ROUTE, type Refusal, type ServiceResponse, type SimulatedService, type SimulatorContext } from "./http.js";
 import { claimsFor, IdentityEndpoint } from "./identity.js";
+import { KeyVaultService } from "./keyVault.js";
 import { LogAnalyticsService } from "./logAnalytics.js";
 import { ResourceGraphService } from "./resourceGraph.js";
 import type { SigningKey, TokenClaims, TokenIssuer } from "./jwt.js";
@@ -77,6 +78,8 @@ export class AzureSimulator {
   readonly logAnalytics: LogAnalyticsService;
   /** Resource Graph's query API over the tenant's authorization resources (its quota and clock). */
   readonly resourceGraph: ResourceGraphService;
+  /** The Key Vault keys API (create, get, sign, verify) at the simulator's root, as a vault's host serves it. */
+  readonly keyVault: KeyVaultService;
   state: TenantState;
   #server: Server | undefined;
   #url = "";
@@ -99,10 +102,12 @@ export class AzureSimulator {
     this.#arm = new ArmAuthorization(context, this.#events, pageSize);
     this.logAnalytics = new LogAnalyticsService(context);
     this.resourceGraph = new ResourceGraphService(context);
+    this.keyVault = new KeyVaultService(context);
     this.#services = [
       new AdminRoutes(this.faults, this.requests),
       new IdentityEndpoint(context, { issuer: this.#issuer, identityHeader: options.identityHeader, defaultIdentityId: options.defaultIdentityId }),
       this.entra,
+      this.keyVault,
       new GraphService(context),
       this.#arm,
       new ArmPim(context, pageSize),

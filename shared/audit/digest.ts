@@ -52,8 +52,8 @@ export type PublicKeyResolver = (keyId: string) => Promise<JsonWebKey | null>;
 
 /** Where digests are kept, append-only (an append blob; WORM in Azure). */
 export interface DigestStore {
-  /** The last digest and the version of where it is (for a conditional append), or null before the first. */
-  latest(): Promise<{ readonly digest: SignedDigest; readonly version: string } | null>;
+  /** The last digest (null before the first) and the version of where the next one goes (for a conditional append; null when nothing exists yet). */
+  latest(): Promise<{ readonly digest: SignedDigest | null; readonly version: string | null }>;
   /** Appends a digest only if nothing was appended since `after` was read; false when something was. */
   append(digest: SignedDigest, after: string | null): Promise<boolean>;
   /** Every digest, oldest first, as stored. */
@@ -81,21 +81,21 @@ const MAX_TRIES = 10;
  */
 export async function writeDigest(deps: { readonly chain: AuditChain; readonly store: DigestStore; readonly signer: DigestSigner; readonly now: () => Date }): Promise<DigestOutcome> {
   for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
-    const [last, head] = await Promise.all([deps.store.latest(), deps.chain.head()]);
-    const from = (last?.digest.toSeq ?? 0) + 1;
+    const [{ digest: last, version }, head] = await Promise.all([deps.store.latest(), deps.chain.head()]);
+    const from = (last?.toSeq ?? 0) + 1;
     if (head.seq < from) return { status: "upToDate", toSeq: head.seq };
     const payload: DigestPayload = {
       fromSeq: from,
       toSeq: head.seq,
       headHash: head.hash,
-      previousDigestHash: last ? digestHash(last.digest) : GENESIS_HASH,
+      previousDigestHash: last ? digestHash(last) : GENESIS_HASH,
       at: deps.now().toISOString(),
       keyId: await deps.signer.keyId(),
       algorithm: DIGEST_ALGORITHM,
     };
     const signature = await deps.signer.sign(createHash("sha256").update(signingInput(payload)).digest());
     const digest: SignedDigest = { ...payload, signature: Buffer.from(signature).toString("base64url") };
-    if (await deps.store.append(digest, last?.version ?? null)) return { status: "written", digest };
+    if (await deps.store.append(digest, version)) return { status: "written", digest };
   }
   throw new ConcurrentChangeError(`the audit digest kept changing under ${MAX_TRIES} concurrent writers`);
 }

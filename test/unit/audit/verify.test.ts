@@ -19,8 +19,8 @@ async function trail(n: number): Promise<{ records: AuditRecord[]; digests: Sign
   let head: ChainHead = EMPTY_HEAD;
   const chain: Pick<AuditChain, "head"> = { head: async () => head };
   const store: DigestStore = {
-    latest: async () => (digests.length ? { digest: digests[digests.length - 1] as SignedDigest, version: String(digests.length) } : null),
-    append: async (d, after) => (after === (digests.length ? String(digests.length) : null) ? (digests.push(d), true) : false),
+    latest: async () => ({ digest: digests[digests.length - 1] ?? null, version: String(digests.length) }),
+    append: async (d, after) => (after === String(digests.length) ? (digests.push(d), true) : false),
     list: async function* () {
       yield* digests;
     },
