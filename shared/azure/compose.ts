@@ -126,3 +126,16 @@ export function createOperatorServices(settings: OperatorSettings, credential: T
     writer: createRoleAssignmentWriter(settings.armEndpoint, credential),
   };
 }
+
+/** Where an auditor's command line reads the trail: its table, and (when set) the digests' container and signing key. */
+export interface AuditReaderSettings {
+  readonly tableEndpoint: string;
+  readonly table: string;
+  readonly digests: AuditConfig["digests"];
+}
+
+/** The trail as an auditor reads it with their own credential: the chain, the digests and the signing key's public halves (null when not configured). */
+export function createAuditReader(settings: AuditReaderSettings, credential: TokenCredential): { readonly chain: AuditChain; readonly digests: DigestStore | null; readonly publicKeys: PublicKeyResolver | null } {
+  const digests = settings.digests ? createDigestServices(settings.digests, credential) : null;
+  return { chain: new TableAuditChain(new TableClient(settings.tableEndpoint, settings.table, credential)), digests: digests?.store ?? null, publicKeys: digests?.publicKeys ?? null };
+}

@@ -16,6 +16,7 @@ const VERBS: Record<string, { readonly summary: string; readonly load: () => Pro
   revocations: { summary: "list: what grantguard revoked, with the backups, and the breaker's state", load: async () => (await import("./verbs/revocations.js")).revocations },
   alerts: { summary: "list: alert deliveries, with failures and their last error", load: async () => (await import("./verbs/alerts.js")).alerts },
   restore: { summary: "ID: put a revoked assignment back, with your own credentials", load: async () => (await import("./verbs/restore.js")).restore },
+  audit: { summary: "verify: check that nobody rewrote the audit trail (live, or an export with --file)", load: async () => (await import("./verbs/audit.js")).audit },
   rearm: { summary: "re-arm revocation after the blast-radius cap stopped it", load: async () => (await import("./verbs/rearm.js")).rearm },
 };
 
