@@ -1,4 +1,4 @@
-import { constants, createPublicKey, generateKeyPairSync, privateEncrypt, publicDecrypt, randomBytes, type KeyObject } from "node:crypto";
+import { constants, generateKeyPairSync, privateEncrypt, publicDecrypt, randomBytes, type KeyObject } from "node:crypto";
 import { HttpError, type Refusal, type ServiceRequest, type ServiceResponse, type SimulatedService, type SimulatorContext } from "./http.js";
 
 // The Key Vault keys data plane, the slice grantguard uses: create a key, get a key (its public
@@ -135,7 +135,7 @@ export class KeyVaultService implements SimulatedService {
 
   // A KeyBundle: the JSON Web Key's public members only, and the attributes.
   #bundle(name: string, version: KeyVersion): unknown {
-    const jwk = createPublicKey(version.publicKey).export({ format: "jwk" });
+    const jwk = version.publicKey.export({ format: "jwk" });
     return {
       key: { kid: this.#kid(name, version), kty: "RSA", key_ops: [...version.keyOps], n: jwk.n, e: jwk.e },
       attributes: { enabled: true, created: version.created, updated: version.created, recoveryLevel: "Recoverable+Purgeable", recoverableDays: 90 },
