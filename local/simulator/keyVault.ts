@@ -101,13 +101,7 @@ export class KeyVaultService implements SimulatedService {
       return { status: 200, body: { kid: this.#kid(name, version), value: signature.toString("base64url") } };
     }
     const signature = Buffer.from(typeof input.value === "string" ? input.value : "", "base64url");
-    let valid = false;
-    try {
-      valid = publicDecrypt({ key: version.publicKey, padding: constants.RSA_PKCS1_PADDING }, signature).equals(message);
-    } catch {
-      valid = false;
-    }
-    return { status: 200, body: { value: valid } };
+    return { status: 200, body: { value: signatureMatches(version.publicKey, signature, message) } };
   }
 
   #create(name: string, input: Record<string, unknown>): unknown {
@@ -140,5 +134,14 @@ export class KeyVaultService implements SimulatedService {
       key: { kid: this.#kid(name, version), kty: "RSA", key_ops: [...version.keyOps], n: jwk.n, e: jwk.e },
       attributes: { enabled: true, created: version.created, updated: version.created, recoveryLevel: "Recoverable+Purgeable", recoverableDays: 90 },
     };
+  }
+}
+
+/** Whether an RSASSA-PKCS1-v1_5 signature opens to this DigestInfo under the public key (a signature that does not even open does not match). */
+function signatureMatches(publicKey: KeyObject, signature: Buffer, digestInfo: Buffer): boolean {
+  try {
+    return publicDecrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature).equals(digestInfo);
+  } catch {
+    return false;
   }
 }

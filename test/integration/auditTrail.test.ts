@@ -18,7 +18,6 @@ import { fixture, readFixture, startTestAzure, type TestAzure } from "../support
 
 const RG = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-app";
 const GUEST_OWNER = `${RG}/providers/Microsoft.Authorization/roleAssignments/a0000001-0000-4000-8000-000000000001`;
-const MIA = "cccccccc-0000-4000-8000-000000000003";
 const PACK = `${fileURLToPath(new URL("../../policies", import.meta.url))},${fileURLToPath(new URL("../../local/demo/revoke-pack", import.meta.url))}`;
 
 let azure: TestAzure;
@@ -33,7 +32,7 @@ beforeEach(async () => {
   azure.local.simulator.reset(await readTenantSnapshot(fixture("tenants/small.json")));
 });
 
-const credential = () => createManagedIdentityCredential({ timeoutMs: 30_000 });
+const credential = () => createManagedIdentityCredential({ clientId: undefined, timeoutMs: 30_000 });
 const table = (name: string) => new TableClient(azure.local.settings.GRANTGUARD_TABLE_ENDPOINT as string, name, credential());
 const runtimeWith = (settings: Record<string, string> = {}) => {
   run += 1;
@@ -141,7 +140,7 @@ describe("what the trail records", () => {
     expect(await records(runtime)).toHaveLength(0);
 
     // A drainer that appends and dies before removing the markers: its records stand, the markers stay.
-    const waiting = await runtime.services.findings.trailMarkers.list();
+    const waiting = await dying.trailMarkers.list();
     expect(waiting).toHaveLength(open.length);
     await runtime.services.audit.chain.append(waiting.map((m) => m.entry));
     expect(await records(runtime)).toHaveLength(open.length);
@@ -153,7 +152,7 @@ describe("what the trail records", () => {
     expect(all).toHaveLength(open.length);
     expect(new Set(all.map((r) => r.data.findingId))).toEqual(new Set(open.map((f) => f.id)));
     // Draining the same markers twice at once gives one record each too.
-    await drainMarkers(runtime.services.audit.chain, runtime.services.findings.trailMarkers, waiting);
+    await drainMarkers(runtime.services.audit.chain, dying.trailMarkers, waiting);
     expect(await records(runtime)).toHaveLength(open.length);
   });
 });

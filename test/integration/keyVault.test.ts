@@ -17,7 +17,7 @@ afterAll(async () => {
   await azure?.stop();
 });
 
-const credential = () => createManagedIdentityCredential({ timeoutMs: 30_000 });
+const credential = () => createManagedIdentityCredential({ clientId: undefined, timeoutMs: 30_000 });
 const vault = () => azure.local.simulator.url;
 const userToken = (audience = "https://vault.azure.net") => azure.local.simulator.entra.issueUserToken({ userId: MIA, audience });
 const call = (path: string, init: RequestInit = {}) => fetch(`${vault()}${path}`, { ...init, headers: { "content-type": "application/json", ...(init.headers ?? {}) } });
