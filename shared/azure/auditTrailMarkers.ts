@@ -12,6 +12,7 @@ export const TRAIL_ROW_PREFIX = "~trail.";
 const TRAIL_ROW_END = "~trail/";
 const PART_CHARS = 30_000; // a string property holds at most 32K UTF-16 code units
 const PARTITIONS_IN_FLIGHT = 8;
+const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition
 
 /** JSON of a value in one or more string columns (`name`, `name1`, … and `nameParts`), each within Table Storage's limit. */
 export function jsonColumns(name: string, value: unknown): Record<string, string | number> {
@@ -97,12 +98,29 @@ export class TableTrailMarkers implements TrailMarkerStore {
   }
 
   async remove(markers: readonly TrailMarker[]): Promise<void> {
-    await mapConcurrently(markers, PARTITIONS_IN_FLIGHT, async (marker) => {
+    // One transaction per partition and 100 markers; if one of them is gone already (another
+    // drainer removed it), the transaction fails as a whole and they are removed one by one.
+    const byPartition = new Map<string, Set<string>>();
+    for (const marker of markers) {
       const [partition, rowKey] = locate(marker);
+      byPartition.set(partition, (byPartition.get(partition) ?? new Set()).add(rowKey));
+    }
+    const batches = [...byPartition].flatMap(([partition, keys]) => {
+      const rows = [...keys];
+      return Array.from({ length: Math.ceil(rows.length / MAX_BATCH) }, (_, i) => ({ partition, rowKeys: rows.slice(i * MAX_BATCH, (i + 1) * MAX_BATCH) }));
+    });
+    await mapConcurrently(batches, PARTITIONS_IN_FLIGHT, async ({ partition, rowKeys }) => {
       try {
-        await this.client.deleteEntity(partition, rowKey);
+        await this.client.submitTransaction(rowKeys.map((rowKey): TransactionAction => ["delete", { partitionKey: partition, rowKey }]));
       } catch (error) {
-        if (!(error instanceof RestError && error.statusCode === 404)) throw error; // removed by another drainer
+        if (!(error instanceof RestError && error.statusCode === 404)) throw error;
+        await mapConcurrently(rowKeys, PARTITIONS_IN_FLIGHT, async (rowKey) => {
+          try {
+            await this.client.deleteEntity(partition, rowKey);
+          } catch (inner) {
+            if (!(inner instanceof RestError && inner.statusCode === 404)) throw inner; // removed by another drainer
+          }
+        });
       }
     });
   }
