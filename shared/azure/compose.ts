@@ -108,6 +108,8 @@ export interface OperatorSettings {
   readonly tableEndpoint: string;
   readonly revocationsTable: string;
   readonly alertsTable: string;
+  /** The audit trail's table: a restore or re-arm is appended to it at once (else the timer drains its marker). */
+  readonly auditTable?: string;
 }
 
 /** What the command line's response verbs use: grantguard's stores and ARM writes, with the operator's own credential. */
@@ -120,8 +122,9 @@ export interface OperatorServices {
 /** The command line's composition root: the same adapters as the function app, built from the operator's credential. */
 export function createOperatorServices(settings: OperatorSettings, credential: TokenCredential): OperatorServices {
   const table = (name: string) => new TableClient(settings.tableEndpoint, name, credential);
+  const trail = settings.auditTable ? createTrailDrain(new TableAuditChain(table(settings.auditTable)), (error) => console.warn(`audit trail: the change is recorded and waits for grantguard's timer to append it (${error instanceof Error ? error.message : String(error)})`)) : undefined;
   return {
-    revocations: new TableRevocationStore(table(settings.revocationsTable)),
+    revocations: new TableRevocationStore(table(settings.revocationsTable), trail ? { trail } : {}),
     deliveries: new TableAlertDeliveries(table(settings.alertsTable)),
     writer: createRoleAssignmentWriter(settings.armEndpoint, credential),
   };

@@ -98,6 +98,7 @@ const settingsSchema = z.object({
   GRANTGUARD_REVOCATIONS_TABLE: tableName.default("revocations"),
   GRANTGUARD_ALERTS_TABLE: tableName.default("alerts"),
   GRANTGUARD_ARM_ENDPOINT: httpsUrl.default("https://management.azure.com"),
+  GRANTGUARD_AUDIT_TABLE: tableName.default("auditTrail"),
 });
 
 /** What a response verb needs from the operator's identity, named in a refusal. */
@@ -127,7 +128,7 @@ export async function connectOperator(context: VerbContext, needs: OperatorNeeds
   context.azure.push({ name: "Table Storage", endpoint: settings.GRANTGUARD_TABLE_ENDPOINT, needs: needs.tables });
   if (needs.arm) context.azure.push({ name: "Azure Resource Manager", endpoint: settings.GRANTGUARD_ARM_ENDPOINT, needs: needs.arm });
   const services = createOperatorServices(
-    { armEndpoint: settings.GRANTGUARD_ARM_ENDPOINT, tableEndpoint: settings.GRANTGUARD_TABLE_ENDPOINT, revocationsTable: settings.GRANTGUARD_REVOCATIONS_TABLE, alertsTable: settings.GRANTGUARD_ALERTS_TABLE },
+    { armEndpoint: settings.GRANTGUARD_ARM_ENDPOINT, tableEndpoint: settings.GRANTGUARD_TABLE_ENDPOINT, revocationsTable: settings.GRANTGUARD_REVOCATIONS_TABLE, alertsTable: settings.GRANTGUARD_ALERTS_TABLE, auditTable: settings.GRANTGUARD_AUDIT_TABLE },
     credential,
   );
   return { ...services, who: () => callerOf(credential) };
