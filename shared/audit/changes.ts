@@ -29,11 +29,11 @@ function findingState(finding: Finding): Record<string, JsonValue> {
 }
 
 /**
- * The trail entry for writing `after` over `before` (null: a new finding), or null when only
- * observations moved. Its id is derived from the finding, the state before and after, and the event
+ * The trail entry for writing `after` over `before` (null: a new finding) by `actor`, or null
+ * when only observations moved. Its id is derived from the finding, the state before and after, and the event
  * behind it, so the same change computed again (a retried commit) is the same entry.
  */
-export function findingChange(before: Finding | null, after: Finding, at: string): AuditEntry | null {
+export function findingChange(before: Finding | null, after: Finding, at: string, actor: string = SYSTEM_ACTOR): AuditEntry | null {
   const was = before ? findingState(before) : null;
   const now = findingState(after);
   const changed = Object.keys(now).filter((key) => was === null || canonicalJson(was[key] ?? null) !== canonicalJson(now[key] ?? null));
@@ -48,7 +48,7 @@ export function findingChange(before: Finding | null, after: Finding, at: string
     id: `finding.${after.id}.${fingerprint.slice(0, 32)}`,
     kind,
     at,
-    actor: SYSTEM_ACTOR,
+    actor,
     subject: after.assignmentId,
     data: { findingId: after.id, changed, state: now, eventId: after.lastEventId, ...(was ? { before: Object.fromEntries(changed.map((key) => [key, was[key] ?? null])) } : {}) },
   };

@@ -17,7 +17,7 @@ import {
   STATE_ROW_PREFIX,
   stateRowKey,
 } from "../findings/keys.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PartitionRecord, PendingAlert } from "../findings/store.js";
+import type { AssignmentRecord, AssignmentState, CommitOptions, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PartitionRecord, PendingAlert } from "../findings/store.js";
 import { StoreCorruptError } from "../errors.js";
 import { mapConcurrently } from "../model/concurrency.js";
 import { ensureTable } from "./tables.js";
@@ -140,7 +140,7 @@ export class TableFindingsStore implements FindingsStore {
     return { assignmentId, state, findings, versions };
   }
 
-  async commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[] }): Promise<boolean> {
+  async commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[]; readonly actor?: string }): Promise<boolean> {
     await this.#ensure();
     const partition = findingsPartition(scopeOfAssignmentId(record.assignmentId));
     const key = assignmentKey(record.assignmentId);
@@ -155,7 +155,7 @@ export class TableFindingsStore implements FindingsStore {
       if (findingsPartition(finding.scope) !== partition || assignmentKey(finding.assignmentId) !== key) throw new TypeError(`finding ${finding.id} is not about ${record.assignmentId}`);
       const before = stored.get(finding.id);
       if (before && isDeepStrictEqual(before, finding)) continue;
-      groups.push(withTrailMarker(partition, finding, before ?? null, findingWriteActions(partition, finding, before ?? null, record.versions), markers));
+      groups.push(withTrailMarker(partition, finding, before ?? null, findingWriteActions(partition, finding, before ?? null, record.versions), markers, change.actor));
     }
     // The timer finds pending markers through the partition index: register before the first write.
     await this.#register(partition);
@@ -194,14 +194,14 @@ export class TableFindingsStore implements FindingsStore {
     return { partition, findings, versions };
   }
 
-  async commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean> {
+  async commitPartition(record: PartitionRecord, findings: readonly Finding[], options: CommitOptions = {}): Promise<boolean> {
     await this.#ensure();
     const stored = new Map(record.findings.map((f) => [f.id, f]));
     const markers: TrailMarker[] = [];
     const groups = findings.map((finding) => {
       if (findingsPartition(finding.scope) !== record.partition) throw new TypeError(`finding ${finding.id} is not in partition ${record.partition}`);
       const before = stored.get(finding.id) ?? null;
-      return withTrailMarker(record.partition, finding, before, findingWriteActions(record.partition, finding, before, record.versions), markers);
+      return withTrailMarker(record.partition, finding, before, findingWriteActions(record.partition, finding, before, record.versions), markers, options.actor);
     });
     await this.#register(record.partition);
     return this.#submitAndDrain(groups, markers);
@@ -339,8 +339,8 @@ export function findingWriteActions(partition: string, finding: Finding, before:
  * A finding's write actions plus, when its state changed (not only its observations), the marker
  * promising the change to the audit trail, in the same group: one transaction writes both.
  */
-function withTrailMarker(partition: string, finding: Finding, before: Finding | null, actions: TransactionAction[], markers: TrailMarker[]): TransactionAction[] {
-  const entry = findingChange(before, finding, new Date().toISOString());
+function withTrailMarker(partition: string, finding: Finding, before: Finding | null, actions: TransactionAction[], markers: TrailMarker[], actor: string | undefined): TransactionAction[] {
+  const entry = findingChange(before, finding, new Date().toISOString(), actor);
   if (!entry) return actions;
   const { action, marker } = trailMarkerAction(partition, entry);
   markers.push(marker);

@@ -63,6 +63,10 @@ describe("which finding writes the trail records", () => {
     expect(findingChange(finding, { ...finding, severity: "critical" }, AT)?.kind).toBe("finding.updated");
   });
 
+  it("records the person who made a change when the writer names one", () => {
+    expect(findingChange(finding, { ...finding, status: "exempted", exemptionId: "x" }, AT, "grace@contoso.com (g)")?.actor).toBe("grace@contoso.com (g)");
+  });
+
   it("gives the same change the same id whenever it is computed, and another change another id", () => {
     const resolved = { ...finding, status: "resolved" as const, resolvedAt: AT };
     expect(findingChange(finding, resolved, AT)?.id).toBe(findingChange(finding, resolved, "2030-01-01T00:00:00.000Z")?.id);
