@@ -1,4 +1,6 @@
 import type { EventGridHandler, HttpHandler, HttpMethod, TimerHandler } from "@azure/functions";
+import { drainAuditTrailHandler, signAuditDigestHandler } from "./auditTrail.js";
+import { exportAuditHandler, listAuditHandler } from "./auditApi.js";
 import { dispatchAlertsHandler } from "./dispatchAlerts.js";
 import { judgeGrantEventHandler } from "./judgeGrantEvent.js";
 import { restoreAssignmentHandler } from "./restoreAssignment.js";
@@ -40,4 +42,8 @@ export const functionRegistrations: readonly FunctionRegistration[] = [
   // Local periods stand in for the schedules (every minute, every hour) so a demo sees them run.
   { name: "dispatchAlerts", trigger: "timer", handler: dispatchAlertsHandler, schedule: "0 * * * * *", localPeriodMs: 2_000 },
   { name: "sendAlertDigest", trigger: "timer", handler: sendAlertDigestHandler, schedule: "0 0 * * * *", localPeriodMs: 30_000 },
+  { name: "listAudit", trigger: "http", handler: listAuditHandler, methods: ["GET"], authLevel: "anonymous", route: "audit" },
+  { name: "exportAudit", trigger: "http", handler: exportAuditHandler, methods: ["GET"], authLevel: "anonymous", route: "audit/export" },
+  { name: "drainAuditTrail", trigger: "timer", handler: drainAuditTrailHandler, schedule: "30 * * * * *", localPeriodMs: 5_000 },
+  { name: "signAuditDigest", trigger: "timer", handler: signAuditDigestHandler, schedule: "0 5 * * * *", localPeriodMs: 30_000 },
 ];

@@ -38,6 +38,10 @@ param protectedScopes string = ''
 @description('At most this many revocations per window before revocation stops itself.')
 param maxRevocations int = 5
 
+@minValue(1)
+@description('Days each signed digest of the audit trail is kept immutable (the container\'s time-based retention).')
+param auditRetentionDays int = 2555
+
 @secure()
 @description('Microsoft Teams incoming webhook URL (kept in Key Vault). Empty: no Teams alerts.')
 param teamsWebhookUrl string = ''
@@ -84,6 +88,7 @@ module app 'app/resources.bicep' = {
     protectedPrincipals: protectedPrincipals
     protectedScopes: protectedScopes
     maxRevocations: maxRevocations
+    auditRetentionDays: auditRetentionDays
     teamsWebhookUrl: teamsWebhookUrl
     slackWebhookUrl: slackWebhookUrl
     webhookUrl: webhookUrl

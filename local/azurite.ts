@@ -44,6 +44,9 @@ async function startService(service: "table" | "queue" | "blob", tls: LocalTls):
     "--cert", tls.certFile,
     "--key", tls.keyFile,
     "--oauth", "basic",
+    // @azure/storage-blob sends a newer x-ms-version than this Azurite knows; the operations used
+    // (append blobs, conditional appends, listing) are the same in both versions.
+    ...(service === "blob" ? ["--skipApiVersionCheck"] : []),
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);

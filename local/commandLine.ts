@@ -53,6 +53,8 @@ export async function shareWithCommandLine(local: LocalAzure, tls: LocalTls, con
       GRANTGUARD_GRAPH_ENDPOINT: config.graphEndpoint,
       GRANTGUARD_REVOCATIONS_TABLE: config.response.revocationsTable,
       GRANTGUARD_ALERTS_TABLE: config.response.alertsTable,
+      GRANTGUARD_AUDIT_TABLE: config.audit.table,
+      ...(config.audit.digests ? { GRANTGUARD_BLOB_ENDPOINT: config.audit.digests.blobEndpoint, GRANTGUARD_AUDIT_CONTAINER: config.audit.digests.container, GRANTGUARD_KEY_VAULT_URL: config.audit.digests.keyVaultUrl, GRANTGUARD_AUDIT_KEY: config.audit.digests.keyName } : {}),
     },
     managedIdentity: { endpoint: local.simulator.identityEndpoint, header },
     operator: { userId: admin.userPrincipalName, tokenEndpoint: `${local.simulator.url}/_simulator/tokens` },

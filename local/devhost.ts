@@ -229,7 +229,10 @@ export class DevHost {
         this.#failed(route.name, context, error);
         return reply(res, 500, { error: "the function failed; see its log" });
       }
-      return reply(res, response?.status ?? 200, response?.jsonBody ?? {}, Object.fromEntries(new Headers(response?.headers as ConstructorParameters<typeof Headers>[0]).entries()));
+      const responseHeaders = Object.fromEntries(new Headers(response?.headers as ConstructorParameters<typeof Headers>[0]).entries());
+      // A streamed body (HTTP streams enabled, as functions/app.ts does) is piped as the client reads it.
+      if (response?.body instanceof ReadableStream) return pipeStream(res, response.status ?? 200, responseHeaders, response.body as ReadableStream<Uint8Array>);
+      return reply(res, response?.status ?? 200, response?.jsonBody ?? {}, responseHeaders);
     }
     throw new HostRefusal(404, `no function serves ${url.pathname.slice(0, 200)}`);
   }
@@ -353,4 +356,22 @@ function validationCode(body: unknown): string {
 
 function jsonTypeOf(value: unknown): string {
   return value === null ? "Null" : Array.isArray(value) ? "Array" : typeof value === "string" ? "String" : typeof value === "number" ? "Number" : typeof value === "boolean" ? "Boolean" : "Object";
+}
+
+/** Writes a streamed response body, chunk by chunk, waiting for the client when it falls behind. */
+async function pipeStream(res: ServerResponse, status: number, headers: Record<string, string>, body: ReadableStream<Uint8Array>): Promise<void> {
+  res.writeHead(status, headers);
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) await new Promise((resolve) => res.once("drain", resolve));
+    }
+    res.end();
+  } catch (error) {
+    res.destroy(error instanceof Error ? error : new Error(String(error)));
+  } finally {
+    reader.releaseLock();
+  }
 }

@@ -11,6 +11,9 @@ let processSigningKey: Promise<SigningKey> | undefined;
 /** grantguard's own managed identity in the demo tenant (tokens are issued for it by default). */
 export const GRANTGUARD_IDENTITY_ID = "6c0f4b8e-2d1a-4f3b-9e7c-5a8d1b2c3e40";
 
+/** The Key Vault key grantguard signs its audit digests with (created in the local vault at start). */
+export const AUDIT_KEY_NAME = "grantguard-audit";
+
 /** The client id of grantguard's API app registration in the local tenant: the audience of its access tokens. */
 export const GRANTGUARD_API_CLIENT_ID = "9b2f6c1e-4a7d-4e58-8c3b-1d0e5f7a2b64";
 
@@ -36,6 +39,10 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
   // caches process-wide (MSAL's cache is static) stays valid for every local Azure this process starts.
   const signingKey = await (processSigningKey ??= createSigningKey());
   const simulator = new AzureSimulator({ snapshot: options.snapshot, tls: options.tls, signingKey, identityHeader, defaultIdentityId: GRANTGUARD_IDENTITY_ID, pageSize: options.pageSize });
+  // The audit trail's signing key, made as an administrator deploying grantguard would; grantguard's
+  // identity may read its public half and sign with it (Key Vault Crypto User), never export it.
+  simulator.keyVault.createKey(AUDIT_KEY_NAME);
+  simulator.keyVault.grant(GRANTGUARD_IDENTITY_ID, ["get", "sign", "verify"]);
   const [azurite] = await Promise.all([startAzurite(options.tls), simulator.start()]);
   const settings = {
     GRANTGUARD_ARM_ENDPOINT: simulator.url,
@@ -43,6 +50,8 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     GRANTGUARD_TABLE_ENDPOINT: azurite.tableEndpoint,
     GRANTGUARD_QUEUE_ENDPOINT: azurite.queueEndpoint,
     GRANTGUARD_BLOB_ENDPOINT: azurite.blobEndpoint,
+    GRANTGUARD_KEY_VAULT_URL: simulator.url,
+    GRANTGUARD_AUDIT_KEY: AUDIT_KEY_NAME,
     GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID: LOCAL_WORKSPACE_ID,
     GRANTGUARD_LOG_ANALYTICS_ENDPOINT: `${simulator.url}/v1`,
     IDENTITY_ENDPOINT: simulator.identityEndpoint,

@@ -166,6 +166,9 @@ async function main(): Promise<number> {
     const digest = await runtime.sendDigest();
     if (receiver) say(`\nalerts received by the local webhook receiver: ${receiver.uniqueDeliveries().length} (every signature verified: ${receiver.received.every((x) => x.verified !== false)})`);
     say(runSummary(await runtime.services.findings.list(), await runtime.services.deliveries.list(), digest));
+    // The end of the run: a signed digest vouches for everything the story appended to the audit trail.
+    const audit = await runtime.signAuditDigest();
+    if (audit.status === "written") say(`audit trail: records ${audit.digest.fromSeq}–${audit.digest.toSeq} signed with ${audit.digest.keyId} (npx grantguard audit verify)`);
 
     if (args.json) {
       const findings = await runtime.services.findings.list();

@@ -86,10 +86,16 @@ const settingsSchema = z.object({
   GRANTGUARD_AUTH_TENANT_ID: z.guid({ message: "must be the tenant id (a GUID)" }).optional(),
   GRANTGUARD_AUTH_AUDIENCE: guidList,
   GRANTGUARD_AUTH_AUTHORITY: httpsUrl.default("https://login.microsoftonline.com"),
+  GRANTGUARD_AUDIT_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("auditTrail"),
+  GRANTGUARD_BLOB_ENDPOINT: httpsUrl.optional(),
+  GRANTGUARD_AUDIT_CONTAINER: z.string().regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "must be a valid container name").default("audit-digests"),
+  GRANTGUARD_KEY_VAULT_URL: httpsUrl.optional(),
+  GRANTGUARD_AUDIT_KEY: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, "must be a Key Vault key name").default("grantguard-audit"),
 })
   .refine((s) => !s.GRANTGUARD_WEBHOOK_URL || s.GRANTGUARD_WEBHOOK_SECRET, { message: "GRANTGUARD_WEBHOOK_SECRET is required when GRANTGUARD_WEBHOOK_URL is set", path: ["GRANTGUARD_WEBHOOK_SECRET"] })
   .refine((s) => !s.GRANTGUARD_AUTH_TENANT_ID || s.GRANTGUARD_AUTH_AUDIENCE.length > 0, { message: "is required when GRANTGUARD_AUTH_TENANT_ID is set: the client id of grantguard's API app registration", path: ["GRANTGUARD_AUTH_AUDIENCE"] })
-  .refine((s) => s.GRANTGUARD_AUTH_TENANT_ID || s.GRANTGUARD_AUTH_AUDIENCE.length === 0, { message: "is required when GRANTGUARD_AUTH_AUDIENCE is set", path: ["GRANTGUARD_AUTH_TENANT_ID"] });
+  .refine((s) => s.GRANTGUARD_AUTH_TENANT_ID || s.GRANTGUARD_AUTH_AUDIENCE.length === 0, { message: "is required when GRANTGUARD_AUTH_AUDIENCE is set", path: ["GRANTGUARD_AUTH_TENANT_ID"] })
+  .refine((s) => !s.GRANTGUARD_KEY_VAULT_URL || s.GRANTGUARD_BLOB_ENDPOINT, { message: "is required when GRANTGUARD_KEY_VAULT_URL is set: the audit digests are appended to a blob", path: ["GRANTGUARD_BLOB_ENDPOINT"] });
 
 /** The validated, frozen settings of one process. */
 export interface Config {
@@ -108,6 +114,13 @@ export interface Config {
   readonly response: ResponseConfig;
   /** Who may call grantguard's HTTP API: null when the Entra ID settings are absent (the API then refuses every call). */
   readonly auth: AuthConfig | null;
+  readonly audit: AuditConfig;
+}
+
+/** The audit trail: its table, and where its signed digests go (null until a Key Vault key and a blob container are set). */
+export interface AuditConfig {
+  readonly table: string;
+  readonly digests: { readonly blobEndpoint: string; readonly container: string; readonly keyVaultUrl: string; readonly keyName: string } | null;
 }
 
 /** Where the sweep's KQL runs. */
@@ -175,6 +188,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenTimeoutMs: s.GRANTGUARD_TOKEN_TIMEOUT_MS,
     managedIdentityClientId: s.AZURE_CLIENT_ID,
     response: responseConfig(s),
+    audit: {
+      table: s.GRANTGUARD_AUDIT_TABLE,
+      digests: s.GRANTGUARD_KEY_VAULT_URL && s.GRANTGUARD_BLOB_ENDPOINT ? { blobEndpoint: s.GRANTGUARD_BLOB_ENDPOINT, container: s.GRANTGUARD_AUDIT_CONTAINER, keyVaultUrl: s.GRANTGUARD_KEY_VAULT_URL, keyName: s.GRANTGUARD_AUDIT_KEY } : null,
+    },
     auth: s.GRANTGUARD_AUTH_TENANT_ID ? { tenantId: s.GRANTGUARD_AUTH_TENANT_ID.toLowerCase(), audiences: s.GRANTGUARD_AUTH_AUDIENCE.map((a) => a.toLowerCase()), authority: s.GRANTGUARD_AUTH_AUTHORITY } : null,
   });
 }

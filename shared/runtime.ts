@@ -11,6 +11,8 @@ import { createTokenValidator, type TokenValidator } from "./auth/tokens.js";
 import { loadPolicyPack, type PolicyPack } from "./policy/load.js";
 import type { Policy } from "./policy/policy.js";
 import { judgeGrantEvent, type JudgeDependencies, type JudgeOutcome } from "./usecases/judgeGrantEvent.js";
+import { drainLeftovers, type DrainReport } from "./audit/trail.js";
+import { writeDigest, type DigestOutcome } from "./audit/digest.js";
 
 /** What the function app holds for its lifetime: settings, adapters and the compiled policies. */
 export interface Runtime {
@@ -31,6 +33,10 @@ export interface Runtime {
   dispatchAlerts(): Promise<DispatchReport>;
   /** Sends the alerts collected for the digest. */
   sendDigest(): Promise<{ readonly sent: number; readonly alerts: number }>;
+  /** Appends to the audit trail the changes whose markers are still waiting (an instance died between commit and drain). */
+  drainAuditTrail(): Promise<DrainReport>;
+  /** Drains, then signs a digest of the records appended since the last one; "notConfigured" without a Key Vault key and a blob container. */
+  signAuditDigest(): Promise<DigestOutcome | { readonly status: "notConfigured" }>;
 }
 
 /** Builds the runtime from the environment: settings, managed identity, SDK clients, policies. */
@@ -70,6 +76,14 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     },
     dispatchAlerts: () => dispatchAlerts(dispatch),
     sendDigest: () => sendDigest(dispatch),
+    drainAuditTrail: () => drainLeftovers(services.audit.chain, services.audit.markers),
+    async signAuditDigest() {
+      const digests = services.audit.digests;
+      if (!digests) return { status: "notConfigured" as const };
+      // What waits in markers belongs to the range this digest covers.
+      await drainLeftovers(services.audit.chain, services.audit.markers);
+      return writeDigest({ chain: services.audit.chain, store: digests.store, signer: digests.signer, now });
+    },
   };
 }
 

@@ -11,6 +11,7 @@ param apiClientId string
 param protectedPrincipals string
 param protectedScopes string
 param maxRevocations int
+param auditRetentionDays int
 @secure()
 param teamsWebhookUrl string
 @secure()
@@ -38,7 +39,7 @@ var roles = {
 var functionAppName = 'func-grantguard-${resourceToken}'
 var deploymentContainer = 'app-package-${take(resourceToken, 12)}'
 var deadLetterContainer = 'event-dead-letters'
-var auditContainer = 'audit-trail'
+var auditContainer = 'audit-digests'
 var sweepQueue = 'sweep-shards'
 var signingKeyName = 'grantguard-audit'
 
@@ -67,7 +68,19 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     name: 'default'
     resource deployment 'containers' = { name: deploymentContainer }
     resource deadLetters 'containers' = { name: deadLetterContainer }
-    resource audit 'containers' = { name: auditContainer }
+    // The audit trail's signed digests: append blobs under a time-based retention policy that
+    // still lets blocks be appended (allowProtectedAppendWrites), so a digest once written can be
+    // neither overwritten nor deleted. Lock the policy once it is right (docs/deploy.md).
+    resource audit 'containers' = {
+      name: auditContainer
+      resource retention 'immutabilityPolicies' = {
+        name: 'default'
+        properties: {
+          immutabilityPeriodSinceCreationInDays: auditRetentionDays
+          allowProtectedAppendWrites: true
+        }
+      }
+    }
   }
   resource queues 'queueServices' = {
     name: 'default'
@@ -213,8 +226,10 @@ var grantguardSettings = {
   GRANTGUARD_AUTH_TENANT_ID: empty(apiClientId) ? '' : tenant().tenantId
   GRANTGUARD_AUTH_AUDIENCE: apiClientId
   GRANTGUARD_AUTH_AUTHORITY: environment().authentication.loginEndpoint
+  GRANTGUARD_AUDIT_TABLE: 'auditTrail'
   GRANTGUARD_AUDIT_CONTAINER: auditContainer
-  GRANTGUARD_AUDIT_KEY_ID: signingKey.properties.keyUri
+  GRANTGUARD_KEY_VAULT_URL: vault.properties.vaultUri
+  GRANTGUARD_AUDIT_KEY: signingKey.name
   GRANTGUARD_SWEEP_QUEUE: sweepQueue
   // Webhook URLs and the signing secret carry credentials: Key Vault references only.
   GRANTGUARD_TEAMS_WEBHOOK_URL: empty(teamsWebhookUrl) ? '' : '${kvRef}teams-webhook-url)'

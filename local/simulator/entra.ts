@@ -6,8 +6,8 @@ import type { TenantState } from "./tenant.js";
 
 /** The Azure CLI's public client id: the client a demo user signs in with (azp / appid). */
 const AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
-// Microsoft's own APIs keep v1.0 tokens whatever endpoint issued them: ARM and Microsoft Graph.
-const V1_RESOURCES = new Set(["https://management.azure.com", "https://management.core.windows.net", "https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"]);
+// Microsoft's own APIs keep v1.0 tokens whatever endpoint issued them: ARM, Microsoft Graph and Key Vault.
+const V1_RESOURCES = new Set(["https://management.azure.com", "https://management.core.windows.net", "https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000", "https://vault.azure.net"]);
 type GraphUser = Extract<GraphDirectoryObject, { "@odata.type": "#microsoft.graph.user" }>;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -15,6 +15,7 @@ import { GraphService } from "./graph.js";
 import { GraphAppRoles } from "./graphAppRoles.js";
 import { armError, HttpError, readBody, REQUEST_BASE, send, UNKNOWN_ROUTE, type Refusal, type ServiceResponse, type SimulatedService, type SimulatorContext } from "./http.js";
 import { claimsFor, IdentityEndpoint } from "./identity.js";
+import { KeyVaultService } from "./keyVault.js";
 import { LogAnalyticsService } from "./logAnalytics.js";
 import { ResourceGraphService } from "./resourceGraph.js";
 import type { SigningKey, TokenClaims, TokenIssuer } from "./jwt.js";
@@ -80,6 +81,8 @@ export class AzureSimulator {
   readonly logAnalytics: LogAnalyticsService;
   /** Resource Graph's query API over the tenant's authorization resources (its quota and clock). */
   readonly resourceGraph: ResourceGraphService;
+  /** The Key Vault keys API (create, get, sign, verify) at the simulator's root, as a vault's host serves it. */
+  readonly keyVault: KeyVaultService;
   state: TenantState;
   /** The snapshot the state was seeded from: the deployment resources and app role grants are read from it. */
   #snapshot: TenantSnapshot;
@@ -105,11 +108,13 @@ export class AzureSimulator {
     this.#arm = new ArmAuthorization(context, this.#events, pageSize);
     this.logAnalytics = new LogAnalyticsService(context);
     this.resourceGraph = new ResourceGraphService(context);
+    this.keyVault = new KeyVaultService(context);
     this.#services = [
       new AdminRoutes(this.faults, this.requests),
       new IdentityEndpoint(context, { issuer: this.#issuer, identityHeader: options.identityHeader, defaultIdentityId: options.defaultIdentityId }),
       this.entra,
       new GraphAppRoles(context, () => this.#snapshot),
+      this.keyVault,
       new GraphService(context),
       this.#arm,
       new ArmPim(context, pageSize),

@@ -17,6 +17,13 @@ import { ArmTenantContext } from "./armContext.js";
 import type { ActivityLogs } from "../facts/activity.js";
 import { createLogsClient, LogAnalyticsActivityLogs } from "./logs.js";
 import { createResourceGraphClient, ResourceGraphInventory, type TenantInventory } from "./resourceGraph.js";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { createTrailDrain, type AuditChain, type TrailMarkerStore } from "../audit/trail.js";
+import type { DigestSigner, DigestStore, PublicKeyResolver } from "../audit/digest.js";
+import { TableAuditChain } from "./auditTrailTable.js";
+import { BlobDigestStore } from "./auditTrailDigests.js";
+import { createKeyClient, KeyVaultDigestSigner, keyVaultPublicKeys } from "./auditTrailSigner.js";
+import type { AuditConfig } from "../config.js";
 
 /** Every adapter grantguard uses, built from one credential. */
 export interface AzureServices {
@@ -33,6 +40,25 @@ export interface AzureServices {
   readonly activityLogs: ActivityLogs | null;
   /** Every role assignment and definition of the tenant: Resource Graph, plus ARM for the root scope. */
   readonly inventory: TenantInventory;
+  readonly audit: AuditServices;
+}
+
+/** The audit trail: its chain, where its markers wait, and its digests (null when not configured). */
+export interface AuditServices {
+  readonly chain: AuditChain;
+  /** Every table's trail markers: what the timer drains. */
+  readonly markers: readonly TrailMarkerStore[];
+  readonly digests: { readonly store: DigestStore; readonly signer: DigestSigner; readonly publicKeys: PublicKeyResolver } | null;
+}
+
+/** The digests' adapters: the append blobs, the Key Vault signer and the public keys. */
+function createDigestServices(digests: NonNullable<AuditConfig["digests"]>, credential: TokenCredential): NonNullable<AuditServices["digests"]> {
+  const keys = createKeyClient(digests.keyVaultUrl, credential);
+  return {
+    store: new BlobDigestStore(new BlobServiceClient(digests.blobEndpoint, credential).getContainerClient(digests.container)),
+    signer: new KeyVaultDigestSigner(keys, digests.keyName, credential),
+    publicKeys: keyVaultPublicKeys(keys, digests.keyName),
+  };
 }
 
 // One event asks about its scope a few times in a row; a few seconds of memo serve that
@@ -44,16 +70,22 @@ export function createAzureServices(config: Config, credential: TokenCredential)
   const authorization = createAuthorizationClient(credential, config.armEndpoint);
   const table = (name: string) => new TableClient(`${config.tableEndpoint}`, name, credential);
   const roleDefinitions = new CachedRoleDefinitions(new ArmRoleDefinitions(authorization), config.roleCacheTtlMs);
+  const chain = new TableAuditChain(table(config.audit.table));
+  // A failed drain loses nothing (the markers stay for the timer): said in the log, never thrown into the change's flow.
+  const trail = createTrailDrain(chain, (error) => console.warn(`audit trail: markers left for the timer to drain: ${error instanceof Error ? error.message : String(error)}`));
+  const findings = new TableFindingsStore(table(config.findingsTable), { trail });
+  const revocations = new TableRevocationStore(table(config.response.revocationsTable), { trail });
   return {
     roleAssignments: new ArmRoleAssignments(authorization),
     roleDefinitions,
     context: new ArmTenantContext(authorization, roleDefinitions, { scopeTtlMs: SCOPE_MEMO_MS, roleTtlMs: config.roleCacheTtlMs }),
     principals: new GraphPrincipals(createGraphClient(credential, config.graphEndpoint)),
-    findings: new TableFindingsStore(table(config.findingsTable)),
+    findings,
     ledger: new TableEventLedger(table(config.eventsTable)),
     writer: new ArmRoleAssignmentWriter(authorization),
     deliveries: new TableAlertDeliveries(table(config.response.alertsTable)),
-    revocations: new TableRevocationStore(table(config.response.revocationsTable)),
+    revocations,
+    audit: { chain, markers: [findings.trailMarkers, revocations.trailMarkers], digests: config.audit.digests ? createDigestServices(config.audit.digests, credential) : null },
     // Resource Graph is served by ARM's endpoint (the simulator's, locally).
     inventory: new ResourceGraphInventory(createResourceGraphClient(credential, config.armEndpoint), authorization),
     activityLogs: config.logAnalytics ? new LogAnalyticsActivityLogs(createLogsClient(credential, config.logAnalytics.endpoint), config.logAnalytics.workspaceId) : null,
@@ -76,6 +108,8 @@ export interface OperatorSettings {
   readonly tableEndpoint: string;
   readonly revocationsTable: string;
   readonly alertsTable: string;
+  /** The audit trail's table: a restore or re-arm is appended to it at once (else the timer drains its marker). */
+  readonly auditTable?: string;
 }
 
 /** What the command line's response verbs use: grantguard's stores and ARM writes, with the operator's own credential. */
@@ -88,9 +122,23 @@ export interface OperatorServices {
 /** The command line's composition root: the same adapters as the function app, built from the operator's credential. */
 export function createOperatorServices(settings: OperatorSettings, credential: TokenCredential): OperatorServices {
   const table = (name: string) => new TableClient(settings.tableEndpoint, name, credential);
+  const trail = settings.auditTable ? createTrailDrain(new TableAuditChain(table(settings.auditTable)), (error) => console.warn(`audit trail: the change is recorded and waits for grantguard's timer to append it (${error instanceof Error ? error.message : String(error)})`)) : undefined;
   return {
-    revocations: new TableRevocationStore(table(settings.revocationsTable)),
+    revocations: new TableRevocationStore(table(settings.revocationsTable), trail ? { trail } : {}),
     deliveries: new TableAlertDeliveries(table(settings.alertsTable)),
     writer: createRoleAssignmentWriter(settings.armEndpoint, credential),
   };
+}
+
+/** Where an auditor's command line reads the trail: its table, and (when set) the digests' container and signing key. */
+export interface AuditReaderSettings {
+  readonly tableEndpoint: string;
+  readonly table: string;
+  readonly digests: AuditConfig["digests"];
+}
+
+/** The trail as an auditor reads it with their own credential: the chain, the digests and the signing key's public halves (null when not configured). */
+export function createAuditReader(settings: AuditReaderSettings, credential: TokenCredential): { readonly chain: AuditChain; readonly digests: DigestStore | null; readonly publicKeys: PublicKeyResolver | null } {
+  const digests = settings.digests ? createDigestServices(settings.digests, credential) : null;
+  return { chain: new TableAuditChain(new TableClient(settings.tableEndpoint, settings.table, credential)), digests: digests?.store ?? null, publicKeys: digests?.publicKeys ?? null };
 }

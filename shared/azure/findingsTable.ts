@@ -17,10 +17,13 @@ import {
   STATE_ROW_PREFIX,
   stateRowKey,
 } from "../findings/keys.js";
-import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PartitionRecord, PendingAlert } from "../findings/store.js";
+import type { AssignmentRecord, AssignmentState, CommitOptions, EventLedger, FindingsStore, ListFindingsOptions, ListPendingAlertsOptions, PartitionRecord, PendingAlert } from "../findings/store.js";
 import { StoreCorruptError } from "../errors.js";
 import { mapConcurrently } from "../model/concurrency.js";
 import { ensureTable } from "./tables.js";
+import { findingChange } from "../audit/changes.js";
+import type { TrailDrain, TrailMarker, TrailMarkerStore } from "../audit/trail.js";
+import { afterCommitOf, TableTrailMarkers, trailMarkerAction, type AfterCommit } from "./auditTrailMarkers.js";
 
 const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition.
 // Partitions read at once by the outbox's round (each one range read of its pending markers).
@@ -57,9 +60,18 @@ export class TableFindingsStore implements FindingsStore {
   readonly #ensure: () => Promise<void>;
   /** Partitions this instance has registered in the partition index (each is registered once, then never removed). */
   readonly #registered = new Set<string>();
+  /** The audit trail's markers in this table: each finding's state change is promised to the trail in its own transaction. */
+  readonly trailMarkers: TrailMarkerStore;
+  readonly #afterCommit: AfterCommit;
 
-  constructor(private readonly client: TableClient) {
+  /** `options.trail` drains a commit's trail markers into the chain right after it (the timer drains what a crash leaves). */
+  constructor(
+    private readonly client: TableClient,
+    options: { readonly trail?: TrailDrain } = {},
+  ) {
     this.#ensure = ensureTable(client);
+    this.trailMarkers = new TableTrailMarkers(client, () => this.#partitions());
+    this.#afterCommit = afterCommitOf(options.trail, this.trailMarkers);
   }
 
   #parse(entity: Record<string, unknown>): Finding {
@@ -128,7 +140,7 @@ export class TableFindingsStore implements FindingsStore {
     return { assignmentId, state, findings, versions };
   }
 
-  async commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[] }): Promise<boolean> {
+  async commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[]; readonly actor?: string }): Promise<boolean> {
     await this.#ensure();
     const partition = findingsPartition(scopeOfAssignmentId(record.assignmentId));
     const key = assignmentKey(record.assignmentId);
@@ -138,15 +150,23 @@ export class TableFindingsStore implements FindingsStore {
     const stateEtag = record.versions.get(stateRow);
     const stateEntity: Entity = { partitionKey: partition, rowKey: stateRow, assignmentKey: key, assignmentId: record.assignmentId, lastEventTime: change.state.lastEventTime, ...(change.state.deletedAt ? { deletedAt: change.state.deletedAt } : {}) };
     const groups: TransactionAction[][] = [[stateEtag ? ["update", stateEntity, "Replace", { etag: stateEtag }] : ["create", stateEntity]]];
+    const markers: TrailMarker[] = [];
     for (const finding of change.findings) {
       if (findingsPartition(finding.scope) !== partition || assignmentKey(finding.assignmentId) !== key) throw new TypeError(`finding ${finding.id} is not about ${record.assignmentId}`);
       const before = stored.get(finding.id);
       if (before && isDeepStrictEqual(before, finding)) continue;
-      groups.push(findingWriteActions(partition, finding, before ?? null, record.versions));
+      groups.push(withTrailMarker(partition, finding, before ?? null, findingWriteActions(partition, finding, before ?? null, record.versions), markers, change.actor));
     }
     // The timer finds pending markers through the partition index: register before the first write.
     await this.#register(partition);
-    return this.#submit(groups);
+    return this.#submitAndDrain(groups, markers);
+  }
+
+  /** Submits, then (when it committed) drains the trail markers it wrote. */
+  async #submitAndDrain(groups: Parameters<typeof packGroups>[0], markers: readonly TrailMarker[]): Promise<boolean> {
+    const committed = await this.#submit(groups);
+    if (committed) await this.#afterCommit(markers);
+    return committed;
   }
 
   async #register(partition: string): Promise<void> {
@@ -174,15 +194,17 @@ export class TableFindingsStore implements FindingsStore {
     return { partition, findings, versions };
   }
 
-  async commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean> {
+  async commitPartition(record: PartitionRecord, findings: readonly Finding[], options: CommitOptions = {}): Promise<boolean> {
     await this.#ensure();
     const stored = new Map(record.findings.map((f) => [f.id, f]));
+    const markers: TrailMarker[] = [];
     const groups = findings.map((finding) => {
       if (findingsPartition(finding.scope) !== record.partition) throw new TypeError(`finding ${finding.id} is not in partition ${record.partition}`);
-      return findingWriteActions(record.partition, finding, stored.get(finding.id) ?? null, record.versions);
+      const before = stored.get(finding.id) ?? null;
+      return withTrailMarker(record.partition, finding, before, findingWriteActions(record.partition, finding, before, record.versions), markers, options.actor);
     });
     await this.#register(record.partition);
-    return this.#submit(groups);
+    return this.#submitAndDrain(groups, markers);
   }
 
   /**
@@ -311,6 +333,18 @@ export function findingWriteActions(partition: string, finding: Finding, before:
     actions.push(markerEtag ? ["update", marker, "Merge", { etag: markerEtag }] : ["create", marker]);
   }
   return actions;
+}
+
+/**
+ * A finding's write actions plus, when its state changed (not only its observations), the marker
+ * promising the change to the audit trail, in the same group: one transaction writes both.
+ */
+function withTrailMarker(partition: string, finding: Finding, before: Finding | null, actions: TransactionAction[], markers: TrailMarker[], actor: string | undefined): TransactionAction[] {
+  const entry = findingChange(before, finding, new Date().toISOString(), actor);
+  if (!entry) return actions;
+  const { action, marker } = trailMarkerAction(partition, entry);
+  markers.push(marker);
+  return [...actions, action];
 }
 
 // A string property holds at most 32K UTF-16 code units; a finding's JSON is split into parts below that.

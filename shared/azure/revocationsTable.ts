@@ -1,8 +1,12 @@
-import { odata, RestError, type TableClient } from "@azure/data-tables";
+import { odata, RestError, type TableClient, type TransactionAction } from "@azure/data-tables";
 import { ConcurrentChangeError, StoreCorruptError } from "../errors.js";
 import { retryOnConflict } from "../findings/store.js";
 import { ARMED, breakerSchema, revocationSchema, type Breaker, type Revocation, type RevocationStatus, type RevocationStore } from "../response/revocations.js";
 import { ensureTable } from "./tables.js";
+import { breakerChanges, revocationChange } from "../audit/changes.js";
+import type { AuditEntry } from "../audit/record.js";
+import type { TrailDrain, TrailMarker, TrailMarkerStore } from "../audit/trail.js";
+import { afterCommitOf, TableTrailMarkers, trailMarkerAction, type AfterCommit } from "./auditTrailMarkers.js";
 
 const JSON_FIELDS = ["policyIds", "findings"];
 const FIELDS = Object.keys(revocationSchema.shape);
@@ -14,9 +18,34 @@ const isConflict = (error: unknown) => error instanceof RestError && (error.stat
 /** Revocations in Table Storage (few by design: the breaker caps them). */
 export class TableRevocationStore implements RevocationStore {
   readonly #ensure: () => Promise<void>;
+  /** The audit trail's markers in this table: every revocation, restore and re-arm is promised to the trail in its own transaction. */
+  readonly trailMarkers: TrailMarkerStore;
+  readonly #afterCommit: AfterCommit;
 
-  constructor(private readonly client: TableClient) {
+  /** `options.trail` drains a change's trail markers into the chain right after it (the timer drains what a crash leaves). */
+  constructor(
+    private readonly client: TableClient,
+    options: { readonly trail?: TrailDrain } = {},
+  ) {
     this.#ensure = ensureTable(client);
+    this.trailMarkers = new TableTrailMarkers(client, async () => [PARTITION, BREAKER.partitionKey]);
+    this.#afterCommit = afterCommitOf(options.trail, this.trailMarkers);
+  }
+
+  /** Writes `entity` (create, or replace at `etag`) with the trail markers of `entries`, in one transaction of its partition; then drains them. */
+  async #write(entity: { partitionKey: string; rowKey: string } & Record<string, unknown>, etag: string | null, entries: readonly AuditEntry[]): Promise<void> {
+    const markers: TrailMarker[] = [];
+    const actions: TransactionAction[] = [etag ? ["update", entity, "Replace", { etag }] : ["create", entity]];
+    for (const entry of entries) {
+      const { action, marker } = trailMarkerAction(entity.partitionKey, entry);
+      actions.push(action);
+      markers.push(marker);
+    }
+    if (actions.length === 1) {
+      if (etag) await this.client.updateEntity(entity, "Replace", { etag });
+      else await this.client.createEntity(entity);
+    } else await this.client.submitTransaction(actions);
+    await this.#afterCommit(markers);
   }
 
   #parse(e: Record<string, unknown>): Revocation {
@@ -49,7 +78,7 @@ export class TableRevocationStore implements RevocationStore {
   async create(r: Revocation): Promise<Revocation> {
     await this.#ensure();
     try {
-      await this.client.createEntity(this.#entity(r));
+      await this.#write(this.#entity(r), null, [revocationChange(null, r, new Date().toISOString())].filter((e) => e !== null));
       return r;
     } catch (error) {
       if (!isConflict(error)) throw error;
@@ -66,7 +95,7 @@ export class TableRevocationStore implements RevocationStore {
       if (!from.includes(stored.revocation.status)) return { changed: false, revocation: stored.revocation };
       const next = change(stored.revocation);
       try {
-        await this.client.updateEntity(this.#entity(next), "Replace", { etag: stored.etag });
+        await this.#write(this.#entity(next), stored.etag, [revocationChange(stored.revocation, next, new Date().toISOString())].filter((e) => e !== null));
         return { changed: true, revocation: next };
       } catch (error) {
         if (isConflict(error)) return undefined;
@@ -77,7 +106,8 @@ export class TableRevocationStore implements RevocationStore {
 
   async list(options: { readonly assignmentId?: string; readonly createdSince?: string } = {}): Promise<Revocation[]> {
     await this.#ensure();
-    const clauses = [odata`PartitionKey eq ${PARTITION}`];
+    // Trail markers share the partition; they sort after every revocation id.
+    const clauses = [odata`PartitionKey eq ${PARTITION}`, odata`RowKey lt ${"~"}`];
     if (options.createdSince) clauses.push(odata`createdAt ge ${options.createdSince}`);
     const out: Revocation[] = [];
     for await (const e of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(" and ") } })) out.push(this.#parse(e));
@@ -109,8 +139,7 @@ export class TableRevocationStore implements RevocationStore {
       if (!next) return { result };
       const entity = { ...BREAKER, ...Object.fromEntries(Object.entries(next).filter(([, v]) => v !== null).map(([k, v]) => [k, k === "recent" ? JSON.stringify(v) : v])) };
       try {
-        if (etag) await this.client.updateEntity(entity, "Replace", { etag });
-        else await this.client.createEntity(entity);
+        await this.#write(entity, etag, breakerChanges(breaker, next, new Date().toISOString()));
         return { result };
       } catch (error) {
         if (isConflict(error)) return undefined;

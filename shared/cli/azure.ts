@@ -98,6 +98,7 @@ const settingsSchema = z.object({
   GRANTGUARD_REVOCATIONS_TABLE: tableName.default("revocations"),
   GRANTGUARD_ALERTS_TABLE: tableName.default("alerts"),
   GRANTGUARD_ARM_ENDPOINT: httpsUrl.default("https://management.azure.com"),
+  GRANTGUARD_AUDIT_TABLE: tableName.default("auditTrail"),
 });
 
 /** What a response verb needs from the operator's identity, named in a refusal. */
@@ -120,30 +121,32 @@ export interface Operator extends OperatorServices {
  * process (RelaunchNeeded) when this one does not trust the local Azure's certificate.
  */
 export async function connectOperator(context: VerbContext, needs: OperatorNeeds): Promise<Operator> {
-  const env = process.env;
-  let credential: TokenCredential;
-  let raw: Record<string, string | undefined>;
-  if (env.GRANTGUARD_TABLE_ENDPOINT === undefined) {
-    const local = await readLiveLocalAzure(env);
-    if (!local) throw new ConfigError("set GRANTGUARD_TABLE_ENDPOINT (the Table Storage where grantguard keeps its state), or start the local Azure with npm start");
-    if (env.NODE_EXTRA_CA_CERTS !== local.caBundle) throw new RelaunchNeeded("this process does not trust the local Azure's certificate", { NODE_EXTRA_CA_CERTS: local.caBundle });
-    context.io.err(`grantguard: using the local Azure of npm start (pid ${local.pid}, ${displayPath(local.file)}) as ${local.operator.userId}`);
-    credential = localOperatorCredential(local);
-    raw = { ...local.settings };
-  } else {
-    credential = operatorCredential();
-    raw = env;
-  }
+  const { credential, raw } = await operatorSession(context);
   const parsed = settingsSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`invalid settings: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
   const settings = parsed.data;
   context.azure.push({ name: "Table Storage", endpoint: settings.GRANTGUARD_TABLE_ENDPOINT, needs: needs.tables });
   if (needs.arm) context.azure.push({ name: "Azure Resource Manager", endpoint: settings.GRANTGUARD_ARM_ENDPOINT, needs: needs.arm });
   const services = createOperatorServices(
-    { armEndpoint: settings.GRANTGUARD_ARM_ENDPOINT, tableEndpoint: settings.GRANTGUARD_TABLE_ENDPOINT, revocationsTable: settings.GRANTGUARD_REVOCATIONS_TABLE, alertsTable: settings.GRANTGUARD_ALERTS_TABLE },
+    { armEndpoint: settings.GRANTGUARD_ARM_ENDPOINT, tableEndpoint: settings.GRANTGUARD_TABLE_ENDPOINT, revocationsTable: settings.GRANTGUARD_REVOCATIONS_TABLE, alertsTable: settings.GRANTGUARD_ALERTS_TABLE, auditTable: settings.GRANTGUARD_AUDIT_TABLE },
     credential,
   );
   return { ...services, who: () => callerOf(credential) };
+}
+
+/**
+ * The operator's credential and settings: GRANTGUARD_* from the environment with the operator's
+ * own sign-in, or else a running `npm start`'s (said on stderr). Asks for a new process
+ * (RelaunchNeeded) when this one does not trust the local Azure's certificate.
+ */
+export async function operatorSession(context: VerbContext): Promise<{ readonly credential: TokenCredential; readonly raw: Readonly<Record<string, string | undefined>> }> {
+  const env = process.env;
+  if (env.GRANTGUARD_TABLE_ENDPOINT !== undefined) return { credential: operatorCredential(), raw: env };
+  const local = await readLiveLocalAzure(env);
+  if (!local) throw new ConfigError("set GRANTGUARD_TABLE_ENDPOINT (the Table Storage where grantguard keeps its state), or start the local Azure with npm start");
+  if (env.NODE_EXTRA_CA_CERTS !== local.caBundle) throw new RelaunchNeeded("this process does not trust the local Azure's certificate", { NODE_EXTRA_CA_CERTS: local.caBundle });
+  context.io.err(`grantguard: using the local Azure of npm start (pid ${local.pid}, ${displayPath(local.file)}) as ${local.operator.userId}`);
+  return { credential: localOperatorCredential(local), raw: { ...local.settings } };
 }
 
 /** The claims of the credential's ARM token ({} for an opaque token: ARM still judges it). */

@@ -25,6 +25,12 @@ const localAzureSchema = z.object({
     GRANTGUARD_GRAPH_ENDPOINT: z.string(),
     GRANTGUARD_REVOCATIONS_TABLE: z.string(),
     GRANTGUARD_ALERTS_TABLE: z.string(),
+    // The audit trail: its table, and where its digests and their signing key are (absent from older files).
+    GRANTGUARD_AUDIT_TABLE: z.string().optional(),
+    GRANTGUARD_BLOB_ENDPOINT: z.string().optional(),
+    GRANTGUARD_AUDIT_CONTAINER: z.string().optional(),
+    GRANTGUARD_KEY_VAULT_URL: z.string().optional(),
+    GRANTGUARD_AUDIT_KEY: z.string().optional(),
   }),
   /** The App Service style managed-identity endpoint: reads and writes grantguard's tables as the function app does. */
   managedIdentity: z.object({ endpoint: z.string(), header: z.string() }),

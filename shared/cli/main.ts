@@ -17,6 +17,7 @@ const VERBS: Record<string, { readonly summary: string; readonly load: () => Pro
   alerts: { summary: "list: alert deliveries, with failures and their last error", load: async () => (await import("./verbs/alerts.js")).alerts },
   restore: { summary: "ID: put a revoked assignment back, with your own credentials", load: async () => (await import("./verbs/restore.js")).restore },
   doctor: { summary: "check a deployment: settings, secrets, rights, Graph permissions, events, workspace, keys", load: async () => (await import("./verbs/doctor.js")).doctor },
+  audit: { summary: "verify: check that nobody rewrote the audit trail (live, or an export with --file)", load: async () => (await import("./verbs/audit.js")).audit },
   rearm: { summary: "re-arm revocation after the blast-radius cap stopped it", load: async () => (await import("./verbs/rearm.js")).rearm },
 };
 

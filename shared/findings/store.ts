@@ -52,8 +52,9 @@ export interface FindingsStore {
   /**
    * Writes the new state and the findings that changed, in one transaction, only if nothing was
    * written for the assignment since `record` was read. False when something was: read and judge again.
+   * Every state change is promised to the audit trail in the same transaction, by `actor` when a person made it.
    */
-  commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[] }): Promise<boolean>;
+  commit(record: AssignmentRecord, change: { readonly state: AssignmentState; readonly findings: readonly Finding[]; readonly actor?: string }): Promise<boolean>;
   /**
    * The outbox: stored findings with a state change to announce, as stored now (what the outbox
    * sends is never a copy a concurrent judgement has since replaced). With `assignmentIds`, only
@@ -82,7 +83,12 @@ export interface FindingsStore {
    * most 100. False when some row was written meanwhile: the transactions before it stand, read the
    * partition and reconcile again.
    */
-  commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean>;
+  commitPartition(record: PartitionRecord, findings: readonly Finding[], options?: CommitOptions): Promise<boolean>;
+}
+
+/** Who makes a change (a person's UPN and object id), recorded in the audit trail; grantguard itself when absent. */
+export interface CommitOptions {
+  readonly actor?: string;
 }
 
 /** Which pending state changes to list. */

@@ -1,5 +1,7 @@
 import functions from "@azure/functions";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { exportAuditHandler, listAuditHandler } from "../../../functions/auditApi.js";
+import { drainAuditTrailHandler, signAuditDigestHandler } from "../../../functions/auditTrail.js";
 import { dispatchAlertsHandler } from "../../../functions/dispatchAlerts.js";
 import { judgeGrantEventHandler } from "../../../functions/judgeGrantEvent.js";
 import { restoreAssignmentHandler } from "../../../functions/restoreAssignment.js";
@@ -22,12 +24,22 @@ describe("the function app's registrations", () => {
     const eventGrid = vi.spyOn(functions.app, "eventGrid").mockImplementation(() => undefined);
     const http = vi.spyOn(functions.app, "http").mockImplementation(() => undefined);
     const timer = vi.spyOn(functions.app, "timer").mockImplementation(() => undefined);
+    const setup = vi.spyOn(functions.app, "setup").mockImplementation(() => undefined);
     await import("../../../functions/app.js");
+    // The audit export streams its body: HTTP streams are enabled before anything is registered.
+    expect(setup.mock.calls).toEqual([[{ enableHttpStream: true }]]);
+    expect(setup.mock.invocationCallOrder[0]).toBeLessThan(http.mock.invocationCallOrder[0] ?? 0);
     expect(eventGrid.mock.calls).toEqual([["judgeGrantEvent", { handler: judgeGrantEventHandler }]]);
-    expect(http.mock.calls).toEqual([["restoreAssignment", { methods: ["POST"], authLevel: "anonymous", route: "revocations/{id}/restore", handler: restoreAssignmentHandler }]]);
+    expect(http.mock.calls).toEqual([
+      ["restoreAssignment", { methods: ["POST"], authLevel: "anonymous", route: "revocations/{id}/restore", handler: restoreAssignmentHandler }],
+      ["listAudit", { methods: ["GET"], authLevel: "anonymous", route: "audit", handler: listAuditHandler }],
+      ["exportAudit", { methods: ["GET"], authLevel: "anonymous", route: "audit/export", handler: exportAuditHandler }],
+    ]);
     expect(timer.mock.calls).toEqual([
       ["dispatchAlerts", { schedule: "0 * * * * *", handler: dispatchAlertsHandler }],
       ["sendAlertDigest", { schedule: "0 0 * * * *", handler: sendAlertDigestHandler }],
+      ["drainAuditTrail", { schedule: "30 * * * * *", handler: drainAuditTrailHandler }],
+      ["signAuditDigest", { schedule: "0 5 * * * *", handler: signAuditDigestHandler }],
     ]);
   });
 });
