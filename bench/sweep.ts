@@ -109,7 +109,7 @@ export async function benchSweep(seed: TenantSnapshot): Promise<void> {
     console.log(`    Log Analytics queries ${f.logQueries}   (aim: ≤ 3)`);
     console.log(`    Table transactions per changed finding ${fmt(f.tableRequests / Math.max(1, f.run.findingWrites), 3)}   (${fmt(f.tableRequests)} requests for ${fmt(f.run.findingWrites)} findings written, ${fmt(f.run.partitions)} partitions)`);
     console.log(`    peak RSS of the sweeping process ${mib(f.peakKib)}   (aim: ≤ 400 MiB)`);
-    console.log(`    beside them: ${fmt(f.graphCalls)} Graph calls, ${fmt(f.pimCalls)} ARM PIM list pages`);
+    console.log(`    beside them: ${fmt(f.graphCalls)} Graph calls, ${fmt(f.pimCalls)} ARM PIM list pages; ${Object.entries(f.phases).map(([name, s]) => `${name} ${fmt(s, 1)} s`).join(", ")}`);
   }
   const [large, small] = figures;
   if (large && small) {

@@ -49,6 +49,7 @@ export interface SyntheticSize {
 
 type Json = Record<string, unknown>;
 type LogRow = TenantSnapshot["logs"][string][number];
+type GraphObject = TenantSnapshot["principals"][number];
 
 // Replaces every occurrence of the keys of `ids` (lower-cased GUIDs) in a string.
 const GUID_PATTERN = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
@@ -81,19 +82,30 @@ export function syntheticTenant(seed: TenantSnapshot, size: SyntheticSize): Tena
   const granters = new Set(seed.roleAssignments.flatMap((a) => [a.properties.createdBy, a.properties.updatedBy]).filter((g): g is string => !!g).map((g) => g.toLowerCase()));
   const replicated = seed.principals.filter((p) => !granters.has(p.id.toLowerCase())).length;
   const principalReplicas = 1 + Math.max(0, Math.ceil((size.principals - seed.principals.length) / Math.max(1, replicated)));
-  // Principal replica j's ids (and user principal names); replica 0 is the seed itself. Granters keep their ids.
+  // Which seed principals each replica copies: all but the granters, the last one cut to the size asked for.
+  const members: (readonly GraphObject[])[] = [seed.principals];
+  let total = seed.principals.length;
+  for (let j = 1; j < principalReplicas; j++) {
+    const copied = seed.principals.filter((p) => !granters.has(p.id.toLowerCase())).slice(0, Math.max(0, size.principals - total));
+    members.push(copied);
+    total += copied.length;
+  }
+  // Principal replica j's ids (and user principal names); replica 0 is the seed itself. A seed
+  // principal the replica does not copy keeps its id there (its grants stay the seed principal's).
+  const mapsOf = new Map<number, { ids: Map<string, string>; upns: Map<string, string> }>();
   const principalIds = (j: number): { ids: Map<string, string>; upns: Map<string, string> } => {
+    const known = mapsOf.get(j);
+    if (known) return known;
     const ids = new Map<string, string>();
     const upns = new Map<string, string>();
-    if (j === 0) return { ids, upns };
-    for (const p of seed.principals) {
+    for (const p of j === 0 ? [] : members[j]!) {
       const id = p.id.toLowerCase();
-      if (granters.has(id)) continue;
       ids.set(id, guid(`${id}/principal/${j}`));
       if (p["@odata.type"] === "#microsoft.graph.servicePrincipal" && p.appId) ids.set(p.appId.toLowerCase(), guid(`${p.appId}/app/${j}`));
       const upn = p["@odata.type"] === "#microsoft.graph.user" ? p.userPrincipalName : null;
       if (upn) upns.set(upn.toLowerCase(), upn.replace(/@/, `.${j}@`));
     }
+    mapsOf.set(j, { ids, upns });
     return { ids, upns };
   };
   const principalReplicaOf = (k: number) => Math.min(principalReplicas - 1, Math.floor((k * principalReplicas) / replicas));
@@ -101,13 +113,9 @@ export function syntheticTenant(seed: TenantSnapshot, size: SyntheticSize): Tena
   const principals: TenantSnapshot["principals"] = [];
   const signIns: Record<string, LogRow[]> = {};
   const SIGN_IN_TABLES = ["SigninLogs", "AADNonInteractiveUserSignInLogs", "AADServicePrincipalSignInLogs", "AADManagedIdentitySignInLogs"];
-  for (let j = 0; j < principalReplicas && principals.length < size.principals; j++) {
+  for (let j = 0; j < principalReplicas; j++) {
     const { ids, upns } = principalIds(j);
-    for (const p of seed.principals) {
-      if (principals.length >= size.principals) break;
-      if (j > 0 && granters.has(p.id.toLowerCase())) continue;
-      principals.push(j === 0 ? p : { ...remap(p, ids, upns), displayName: `${p.displayName ?? p.id} ${j}` });
-    }
+    for (const p of members[j]!) principals.push(j === 0 ? p : { ...remap(p, ids, upns), displayName: `${p.displayName ?? p.id} ${j}` });
     for (const table of SIGN_IN_TABLES) {
       const rows = seed.logs[table] ?? [];
       (signIns[table] ??= []).push(...(j === 0 ? rows : rows.filter((r) => [r.UserId, r.ServicePrincipalId].some((id) => typeof id === "string" && ids.has(id.toLowerCase()))).map((r) => ({ ...remap(r, ids, upns), CorrelationId: guid(`${String(r.CorrelationId)}/${j}`) }))));
