@@ -106,6 +106,8 @@ export async function benchSweep(seed: TenantSnapshot): Promise<void> {
     figures.push(f);
     console.log(`  ${fmt(f.size.assignments)} assignments, ${fmt(f.size.principals)} principals, ${fmt(f.subscriptions)} subscriptions, ${fmt(f.logRows)} log rows (the local Azure started in ${fmt(f.startSeconds, 1)} s)`);
     console.log(`    duration ${fmt(f.seconds, 1)} s over the quota floor of ${fmt(f.floorSeconds, 1)} s (${f.resourceGraphQueries} Resource Graph queries ÷ ${queries} × ${fmt(windowMs / 1000)} s; ${f.throttled} answered 429)   ${fmt(f.seconds / f.floorSeconds, 2)}× the floor   (aim: ≤ 1.3×)`);
+    const read = f.phases.read;
+    if (read !== undefined) console.log(`    of which reading (Resource Graph's pages at the quota's pace, PIM and the logs beside them) ${fmt(read, 1)} s   ${fmt(read / f.floorSeconds, 2)}× the floor`);
     console.log(`    Log Analytics queries ${f.logQueries}   (aim: ≤ 3)`);
     console.log(`    Table transactions per changed finding ${fmt(f.tableRequests / Math.max(1, f.run.findingWrites), 3)}   (${fmt(f.tableRequests)} requests for ${fmt(f.run.findingWrites)} findings written, ${fmt(f.run.partitions)} partitions)`);
     console.log(`    peak RSS of the sweeping process ${mib(f.peakKib)}   (aim: ≤ 400 MiB)`);
