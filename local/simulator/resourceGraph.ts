@@ -172,7 +172,8 @@ export class ResourceGraphService implements SimulatedService {
 
   #run(state: TenantState, body: QueryBody, headers: Record<string, string>): ResultSet {
     const all = this.#authorizationTable(state);
-    const table = !body.subscriptions && !body.managementGroups ? all.table : { columns: all.table.columns, rows: all.table.rows.filter((_, i) => inScope(state, all.scopes[i]!, body)) };
+    const inScope = scopePredicate(state, body);
+    const table = !body.subscriptions && !body.managementGroups ? all.table : { columns: all.table.columns, rows: all.table.rows.filter((_, i) => inScope(all.scopes[i]!)) };
     let result: Table;
     try {
       result = evaluateQuery(body.query, { nowMs: Date.now(), table: (name) => (name.toLowerCase() === "authorizationresources" ? table : undefined) });
@@ -297,25 +298,27 @@ function authorizationRows(state: TenantState): { scope: string; row: Record<str
   return rows;
 }
 
-/** Whether a row at `rowScope` answers a request for its subscriptions and management groups (none: the tenant). */
-function inScope(state: TenantState, rowScope: string, body: QueryBody): boolean {
-  if (!body.subscriptions && !body.managementGroups) return true;
-  const requested = [...(body.subscriptions ?? []).map((s) => `/subscriptions/${s}`), ...(body.managementGroups ?? []).map((m) => `/providers/microsoft.management/managementgroups/${m}`)];
-  const row = rowScope.toLowerCase();
-  const rowAncestors = state.ancestors(rowScope);
-  return requested.some((scope) => {
-    const at = row === scope;
-    const below = rowAncestors.includes(scope);
-    const above = state.ancestors(scope).includes(row === "" ? "/" : row);
-    switch (body.scopeFilter) {
-      case "AtScopeExact":
-        return at;
-      case "AtScopeAndBelow":
-        return at || below;
-      case "AtScopeAndAbove":
-        return at || above;
-      case "AtScopeAboveAndBelow":
-        return at || above || below;
-    }
-  });
+/** Whether a row at a scope answers a request for its subscriptions and management groups (none: the tenant); the request's scopes are resolved once. */
+function scopePredicate(state: TenantState, body: QueryBody): (rowScope: string) => boolean {
+  if (!body.subscriptions && !body.managementGroups) return () => true;
+  const requested = [...(body.subscriptions ?? []).map((s) => `/subscriptions/${s}`), ...(body.managementGroups ?? []).map((m) => `/providers/microsoft.management/managementgroups/${m}`)].map((scope) => ({ scope, above: state.ancestors(scope) }));
+  return (rowScope) => {
+    const row = rowScope.toLowerCase();
+    const rowAncestors = state.ancestors(rowScope);
+    return requested.some(({ scope, above: scopeAncestors }) => {
+      const at = row === scope;
+      const below = rowAncestors.includes(scope);
+      const above = scopeAncestors.includes(row === "" ? "/" : row);
+      switch (body.scopeFilter) {
+        case "AtScopeExact":
+          return at;
+        case "AtScopeAndBelow":
+          return at || below;
+        case "AtScopeAndAbove":
+          return at || above;
+        case "AtScopeAboveAndBelow":
+          return at || above || below;
+      }
+    });
+  };
 }
