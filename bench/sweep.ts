@@ -28,6 +28,8 @@ interface SweepFigures extends SweepMeasurement {
   readonly logRows: number;
   readonly startSeconds: number;
   readonly seconds: number;
+  /** HTTP requests to Table Storage (a transaction of up to 100 entities is one). */
+  readonly tableRequests: number;
   readonly peakKib: number;
   readonly resourceGraphQueries: number;
   readonly throttled: number;
@@ -38,7 +40,7 @@ interface SweepFigures extends SweepMeasurement {
 }
 
 /** Runs the sweeping process against a local Azure; its JSON line and its peak RSS (KiB). */
-function runChild(local: LocalAzure, table: string): Promise<SweepMeasurement & { seconds: number; peakKib: number }> {
+function runChild(local: LocalAzure, table: string): Promise<SweepMeasurement & { seconds: number; tableRequests: number; peakKib: number }> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...local.settings, GRANTGUARD_FINDINGS_TABLE: table };
     // process.execArgv carries tsx's loader, as the bench itself runs under it.
@@ -53,7 +55,7 @@ function runChild(local: LocalAzure, table: string): Promise<SweepMeasurement & 
     child.once("close", (code) => {
       if (code !== 0) return reject(new Error(`the sweeping process exited ${code}: ${stderr.trim()}`));
       const line = stdout.trim().split("\n").pop() ?? "";
-      resolve({ ...(JSON.parse(line) as SweepMeasurement & { seconds: number }), peakKib: Number(report.trim()) });
+      resolve({ ...(JSON.parse(line) as SweepMeasurement & { seconds: number; tableRequests: number }), peakKib: Number(report.trim()) });
     });
   });
 }

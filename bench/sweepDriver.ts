@@ -1,16 +1,12 @@
-// The sweep the bench measures, as one call over the real SDK clients: every assignment and role
-// definition from Resource Graph (ResourceGraphInventory, its quota policy in the pipeline), the
-// three log questions asked once (gatherActivity over Log Analytics), the principals through Graph
-// getByIds, PIM's instances and requests per subscription from ARM, then sweepTenant into Table
-// Storage. It holds the whole tenant in memory, as sweepTenant's inventory does.
-import { TableClient } from "@azure/data-tables";
+// The sweep the bench measures, as one call over the function app's adapters (the real SDK
+// clients): every assignment and role definition from Resource Graph (ResourceGraphInventory, its
+// quota policy in the pipeline), the three log questions asked once (gatherActivity over Log
+// Analytics), the principals through Graph getByIds, PIM's instances and requests per subscription
+// from ARM, then sweepTenant into Table Storage. It holds the whole tenant in memory, as
+// sweepTenant's inventory does.
 import type { TokenCredential } from "@azure/identity";
-import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { createAuthorizationClient } from "../shared/azure/arm.js";
-import { TableFindingsStore } from "../shared/azure/findingsTable.js";
-import { createGraphClient, GraphPrincipals } from "../shared/azure/graph.js";
-import { createLogsClient, LogAnalyticsActivityLogs } from "../shared/azure/logs.js";
-import { createResourceGraphClient, ResourceGraphInventory } from "../shared/azure/resourceGraph.js";
+import { createAzureServices } from "../shared/azure/compose.js";
 import type { Config } from "../shared/config.js";
 import type { TenantContext, Workloads } from "../shared/facts/context.js";
 import { systemAssignedWorkloads } from "../shared/facts/context.js";
@@ -26,8 +22,6 @@ import { sweepTenant, type SweepRun } from "../shared/usecases/sweep.js";
 /** What one measured sweep did, from inside the sweeping process. */
 export interface SweepMeasurement {
   readonly run: Pick<SweepRun, "assignments" | "subscriptions" | "principals" | "partitions" | "findingWrites" | "holding">;
-  /** HTTP requests to Table Storage (a transaction of up to 100 entities is one). */
-  readonly tableRequests: number;
   /** Seconds in each step: reading (Resource Graph, PIM and the logs at once), principals, judging and writing. */
   readonly phases: Readonly<Record<string, number>>;
 }
@@ -43,17 +37,6 @@ export interface SweepSetting {
 
 // How many subscriptions' PIM records are read at once while Resource Graph pages.
 const PIM_CONCURRENCY = 8;
-
-/** Counts the requests a Table client sends. */
-function countingPolicy(counter: { requests: number }): PipelinePolicy {
-  return {
-    name: "benchTableRequestCounter",
-    sendRequest(request, next) {
-      counter.requests += 1;
-      return next(request);
-    },
-  };
-}
 
 // The ARM shape back from the flat model: SnapshotContext indexes a tenant in ARM's shapes.
 function armAssignment(a: RoleAssignment): ArmRoleAssignment {
@@ -89,12 +72,12 @@ class ReadContext implements TenantContext {
 /** One full sweep of the tenant into the configured findings table (the step the bench times). */
 export async function sweepThroughAzure(setting: SweepSetting): Promise<SweepMeasurement> {
   const { config, credential } = setting;
+  // The function app's own adapters (its composition root), and ARM's client for PIM's lists.
+  const services = createAzureServices(config, credential);
   const authorization = createAuthorizationClient(credential, config.armEndpoint);
-  const inventory = new ResourceGraphInventory(createResourceGraphClient(credential, config.armEndpoint), authorization);
-  if (!config.logAnalytics) throw new Error("the sweep bench needs a Log Analytics workspace (GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID)");
-  const logs = new LogAnalyticsActivityLogs(createLogsClient(credential, config.logAnalytics.endpoint), config.logAnalytics.workspaceId);
-  const principalsSource = new GraphPrincipals(createGraphClient(credential, config.graphEndpoint));
-  const counter = { requests: 0 };
+  const { inventory, findings } = services;
+  const logs = services.activityLogs;
+  if (!logs) throw new Error("the sweep bench needs a Log Analytics workspace (GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID)");
   const phases: Record<string, number> = {};
   let mark = performance.now();
   const phase = (name: string) => {
@@ -102,8 +85,6 @@ export async function sweepThroughAzure(setting: SweepSetting): Promise<SweepMea
     phases[name] = (now - mark) / 1000;
     mark = now;
   };
-  const table = new TableClient(config.tableEndpoint, config.findingsTable, credential, { additionalPolicies: [{ policy: countingPolicy(counter), position: "perCall" }] });
-  const findings = new TableFindingsStore(table);
 
   // PIM is read per subscription as Resource Graph's pages name them (its pages come in id
   // order, so subscription by subscription), while the quota paces the pages.
@@ -150,7 +131,7 @@ export async function sweepThroughAzure(setting: SweepSetting): Promise<SweepMea
   phase("read");
 
   const ids = [...new Set(assignments.flatMap((a) => [a.principalId, a.createdBy]).filter((id): id is string => !!id).map((id) => id.toLowerCase()))];
-  const principals = new Map((await mapConcurrently(chunks(ids, 1000), 4, (chunk) => principalsSource.listByIds(chunk))).flat().map((p) => [p.id.toLowerCase(), p]));
+  const principals = new Map((await mapConcurrently(chunks(ids, 1000), 4, (chunk) => services.principals.listByIds(chunk))).flat().map((p) => [p.id.toLowerCase(), p]));
 
   phase("principals");
   const roles = new Map(definitions.map((d) => [d.name.toLowerCase(), d]));
@@ -179,7 +160,7 @@ export async function sweepThroughAzure(setting: SweepSetting): Promise<SweepMea
     { findings, policies: setting.pack.policies, exemptions: setting.pack.exemptions, now: setting.now },
   );
   phase("judge and write");
-  return { run: { assignments: run.assignments, subscriptions: run.subscriptions, principals: run.principals, partitions: run.partitions, findingWrites: run.findingWrites, holding: run.holding }, tableRequests: counter.requests, phases };
+  return { run: { assignments: run.assignments, subscriptions: run.subscriptions, principals: run.principals, partitions: run.partitions, findingWrites: run.findingWrites, holding: run.holding }, phases };
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
