@@ -29,6 +29,7 @@ import { evaluateSnapshot } from "../shared/usecases/evaluateSnapshot.js";
 import { judgeGrantEvent } from "../shared/usecases/judgeGrantEvent.js";
 import { LatencyProxy } from "../local/latencyProxy.js";
 import { benchCommandLine } from "./commandLine.js";
+import { benchSweep } from "./sweep.js";
 import { createAuthorizationClient } from "../shared/azure/arm.js";
 import { createManagedIdentityCredential } from "../shared/azure/credential.js";
 import { createResourceGraphClient, ResourceGraphInventory } from "../shared/azure/resourceGraph.js";
@@ -39,9 +40,8 @@ const JSON_RULES_ASSIGNMENTS = Number(process.env.BENCH_JSON_RULES_ASSIGNMENTS ?
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 100);
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 500);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300);
-// The simulator's start-up grows faster than linearly with the tenant (its PIM mirrors and
-// indexes), so this section scales its own tenant: BENCH_RESOURCE_GRAPH_ASSIGNMENTS.
-const RESOURCE_GRAPH_ASSIGNMENTS = Number(process.env.BENCH_RESOURCE_GRAPH_ASSIGNMENTS ?? 30_000);
+// The Resource Graph section's tenant (BENCH_RESOURCE_GRAPH_ASSIGNMENTS): its pages take the quota's pace.
+const RESOURCE_GRAPH_ASSIGNMENTS = Number(process.env.BENCH_RESOURCE_GRAPH_ASSIGNMENTS ?? 100_000);
 const RUNS = 5;
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -445,5 +445,6 @@ const sections: Record<string, () => Promise<void>> = {
   response: () => benchResponse(snapshot),
   commandLine: () => benchCommandLine(snapshot),
   resourceGraph: () => benchResourceGraph(snapshot),
+  sweep: () => benchSweep(snapshot),
 };
 for (const [name, section] of Object.entries(sections)) if (!only || only.includes(name)) await section();

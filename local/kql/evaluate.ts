@@ -595,10 +595,18 @@ function str(v: KValue): string {
 
 /** A stable key for grouping and joining: equal values of one type give equal keys. */
 function keyOf(values: readonly KValue[]): string {
+  // One string or number (a group by one column, an `in` list) keys without JSON; other keys
+  // start with "[", so the forms never collide.
+  if (values.length === 1) {
+    const v = values[0];
+    if (typeof v === "string") return `s${v}`;
+    if (typeof v === "number") return `n${v}`;
+  }
   return JSON.stringify(values.map((v) => (v instanceof KDateTime ? `d:${v.ms}` : v instanceof KTimespan ? `t:${v.ms}` : v instanceof KDynamic ? `j:${JSON.stringify(v.value)}` : v)));
 }
 
 function order(a: KValue, b: KValue): number {
+  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
   const x = unwrap(a);
   const y = unwrap(b);
   if (x instanceof KDateTime && y instanceof KDateTime) return x.ms - y.ms;

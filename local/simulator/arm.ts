@@ -96,7 +96,7 @@ export class ArmAuthorization implements SimulatedService {
     const storedScope = this.#canonicalScope(requested);
     const id = `${storedScope === "/" ? "" : storedScope}/providers/Microsoft.Authorization/roleAssignments/${name.toLowerCase()}`;
     const existing = state.assignments.get(id.toLowerCase());
-    const duplicate = [...state.assignments.values()].find(
+    const duplicate = state.assignments.index.atScope(storedScope).find(
       (a) => a.id.toLowerCase() !== id.toLowerCase() && a.properties.scope.toLowerCase() === storedScope.toLowerCase() && a.properties.principalId.toLowerCase() === props.principalId!.toString().toLowerCase() && (a.properties.roleDefinitionId.split("/").pop() ?? "").toLowerCase() === guid,
     );
     if (duplicate) throw armError(409, "RoleAssignmentExists", "The role assignment already exists.");
@@ -161,7 +161,7 @@ export class ArmAuthorization implements SimulatedService {
   #canonicalScope(scope: string): string {
     if (scope === "/") return "/";
     const trimmed = scope.replace(/\/+$/, "");
-    const known = [...this.context.state().assignments.values()].find((a) => a.properties.scope.toLowerCase() === trimmed.toLowerCase());
+    const known = this.context.state().assignments.index.atScope(trimmed).find((a) => a.properties.scope.toLowerCase() === trimmed.toLowerCase());
     if (known) return known.properties.scope;
     return trimmed
       .replace(/^\/subscriptions\//i, "/subscriptions/")
@@ -173,8 +173,7 @@ export class ArmAuthorization implements SimulatedService {
 
   #listAssignments(scope: string, filter: string | null): ArmRoleAssignment[] {
     const state = this.context.state();
-    const entries = [...state.assignments.values()].map((a) => ({ item: a, scope: a.properties.scope, principalId: a.properties.principalId }));
-    return atAboveBelow(state, scope, parseFilter(filter, ["atScope", "principalId", "assignedTo"]), entries);
+    return atAboveBelow(state, scope, parseFilter(filter, ["atScope", "principalId", "assignedTo"]), state.assignments.index, (a) => a.properties.principalId);
   }
 
   #definitionAt(scope: string, guid: string): unknown {

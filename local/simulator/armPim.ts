@@ -2,6 +2,7 @@ import { armCaller, armRouteOf, atAboveBelow, page, parseFilter, splitProviderPa
 import { armError, type HttpError, type ServiceRequest, type ServiceResponse, type SimulatedService, type SimulatorContext } from "./http.js";
 import type { TokenClaims } from "./jwt.js";
 import type { PimObject } from "./pim.js";
+import type { ScopeIndex } from "./scopeIndex.js";
 
 // api-versions ARM serves for PIM's schedule instances and requests (see README.md "api-versions").
 const PIM_API_VERSIONS = new Set(["2020-10-01-preview", "2020-10-01", "2024-09-01-preview"]);
@@ -35,11 +36,11 @@ export class ArmPim implements SimulatedService {
       case "arm.roleAssignmentScheduleInstances.list":
         return { status: 200, body: page(this.context, url, this.#list(kind, this.#instances(), scope, filter, caller), this.pageSize) };
       case "arm.roleAssignmentScheduleInstances.get":
-        return { status: 200, body: this.#byName(kind, this.#instances(), scope, name) };
+        return { status: 200, body: this.#byName(kind, this.#instances().items, scope, name) };
       case "arm.roleAssignmentScheduleRequests.list":
         return { status: 200, body: page(this.context, url, this.#list(kind, this.#requests(), scope, filter, caller), this.pageSize) };
       case "arm.roleAssignmentScheduleRequests.get":
-        return { status: 200, body: this.#byName(kind, this.#requests(), scope, name) };
+        return { status: 200, body: this.#byName(kind, this.#requests().items, scope, name) };
       default:
         throw armError(404, "InvalidResourceType", `The resource type could not be found for path '${path}'.`);
     }
@@ -47,26 +48,24 @@ export class ArmPim implements SimulatedService {
 
   // A snapshot without a PIM section stands for a tenant whose PIM grantguard cannot read; one
   // with instances but no requests, for a caller that may read only the instances.
-  #instances(): PimObject[] {
+  #instances(): { readonly items: PimObject[]; readonly index: ScopeIndex<PimObject> } {
     const pim = this.context.state().pim;
     if (!pim) throw refused("roleAssignmentScheduleInstances", "the tenant snapshot has no PIM data");
-    return pim.instances;
+    return { items: pim.instances, index: pim.instanceIndex };
   }
 
-  #requests(): PimObject[] {
-    const requests = this.context.state().pim?.requests;
-    if (!requests) throw refused("roleAssignmentScheduleRequests", "the tenant snapshot has no PIM requests");
-    return requests;
+  #requests(): { readonly items: PimObject[]; readonly index: ScopeIndex<PimObject> } {
+    const pim = this.context.state().pim;
+    if (!pim?.requests) throw refused("roleAssignmentScheduleRequests", "the tenant snapshot has no PIM requests");
+    return { items: pim.requests, index: pim.requestIndex };
   }
 
   // The filters each PIM list accepts (RoleAssignmentScheduleInstance.json / RoleAssignmentScheduleRequest.json, 2020-10-01).
-  #list(kind: PimKind, items: PimObject[], scope: string, raw: string | null, caller: TokenClaims): PimObject[] {
+  #list(kind: PimKind, collection: { readonly index: ScopeIndex<PimObject> }, scope: string, raw: string | null, caller: TokenClaims): PimObject[] {
     const filter = parseFilter(raw, kind === "roleAssignmentScheduleInstances" ? ["atScope", "principalId", "assignedTo", "asTarget"] : ["atScope", "principalId", "asRequestor", "asTarget", "asApprover"]);
     if (filter.kind === "asApprover") return []; // no approvals are modelled: nothing awaits the caller
-    const entries = items
-      .filter((i) => filter.kind !== "asRequestor" || String(i.properties.requestorId ?? "").toLowerCase() === caller.oid.toLowerCase())
-      .map((i) => ({ item: i, scope: i.properties.scope, principalId: i.properties.principalId }));
-    return atAboveBelow(this.context.state(), scope, filter.kind === "asTarget" ? { kind: "principal", principalId: caller.oid.toLowerCase() } : filter, entries);
+    const listed = atAboveBelow(this.context.state(), scope, filter.kind === "asTarget" ? { kind: "principal", principalId: caller.oid.toLowerCase() } : filter, collection.index, (i) => i.properties.principalId);
+    return filter.kind === "asRequestor" ? listed.filter((i) => String(i.properties.requestorId ?? "").toLowerCase() === caller.oid.toLowerCase()) : listed;
   }
 
   #byName(kind: PimKind, items: PimObject[], scope: string, name: string): PimObject {

@@ -1,5 +1,6 @@
 import { armError, HttpError, REQUEST_BASE, UNKNOWN_ROUTE, type Refusal, type ServiceRequest, type SimulatorContext } from "./http.js";
 import type { TokenClaims } from "./jwt.js";
+import { subscriptionOfKey, type ScopeIndex } from "./scopeIndex.js";
 import type { TenantState } from "./tenant.js";
 
 // What every Microsoft.Authorization request goes through, whichever resource type it addresses:
@@ -74,20 +75,21 @@ export function parseFilter(raw: string | null, accepted: readonly FilterName[])
 /**
  * ARM's list semantics for Microsoft.Authorization collections: no filter means at, above and
  * below the scope; atScope() means at and above; a principal filter means that principal's
- * items at, above and below.
+ * items at, above and below. Items come from the collection's scope index, in its order: only
+ * the scopes that can answer are read (for a scope in a subscription, the scopes above it and
+ * those of its subscription).
  */
-export function atAboveBelow<T>(state: TenantState, scope: string, filter: ListFilter, entries: { item: T; scope: string; principalId: string }[]): T[] {
+export function atAboveBelow<T>(state: TenantState, scope: string, filter: ListFilter, index: ScopeIndex<T>, principalOf: (item: T) => string): T[] {
   const queryScope = scope === "" ? "/" : scope;
   const above = new Set(state.ancestors(queryScope));
   const at = (queryScope === "/" ? "" : queryScope).toLowerCase();
-  const below = (entryScope: string) => queryScope === "/" || state.ancestors(entryScope).includes(at);
-  return entries
-    .filter((e) => {
-      if (filter.kind === "principal" && e.principalId.toLowerCase() !== filter.principalId) return false;
-      const s = e.scope.toLowerCase();
-      return above.has(s === "" ? "/" : s) || (filter.kind !== "atScope" && below(e.scope));
-    })
-    .map((e) => e.item);
+  const below = (key: string) => queryScope === "/" || state.ancestors(key).includes(at);
+  // Only a scope of the same subscription can have a subscription's scope above it.
+  const sub = subscriptionOfKey(at);
+  const candidates = filter.kind === "atScope" ? above : queryScope === "/" || sub === null ? index.scopes() : [...above, ...index.scopesIn(sub)];
+  const keys = [...new Set(candidates)].filter((key) => above.has(key) || (filter.kind !== "atScope" && below(key)));
+  const items = index.gather(keys);
+  return filter.kind === "principal" ? items.filter((item) => principalOf(item).toLowerCase() === filter.principalId) : items;
 }
 
 /** One page of a list, `size` items from the request's $skiptoken, with a nextLink back to the simulator while more remain. */

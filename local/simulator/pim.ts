@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ArmRoleAssignment } from "../../shared/model/azure.js";
+import { ScopeIndex } from "./scopeIndex.js";
 
 // PIM's view of active role assignments, as ARM serves it (see README.md "PIM"):
 // roleAssignmentScheduleInstances hold one instance per active assignment, a *mirror* for one made
@@ -20,12 +21,6 @@ const REQUEST_TYPE = "Microsoft.Authorization/roleAssignmentScheduleRequests";
 const guid = (id: string) => (id.split("/").pop() ?? "").toLowerCase();
 const norm = (scope: string) => scope.replace(/\/+$/, "").toLowerCase() || "/";
 const prefixOf = (scope: string) => (scope === "/" ? "" : scope);
-
-/** True when a PIM object is about this assignment's grant (principal, role GUID, scope), ids compared case-insensitively. */
-export function sameGrantAs(o: PimObject, a: ArmRoleAssignment): boolean {
-  const p = a.properties;
-  return o.properties.principalId.toLowerCase() === p.principalId.toLowerCase() && guid(o.properties.roleDefinitionId) === guid(p.roleDefinitionId) && norm(o.properties.scope) === norm(p.scope);
-}
 
 function isDirect(o: PimObject): boolean {
   const memberType = o.properties.memberType;
@@ -136,45 +131,78 @@ export function pimRecords(a: ArmRoleAssignment, grant: PimGrant): { request: Pi
 /**
  * PIM's objects in a tenant whose PIM can be read. `requests` is null when a seed snapshot has
  * instances but no requests section: ARM then refuses to list requests (403), as for a caller
- * that may read one and not the other.
+ * that may read one and not the other. Both are indexed by scope for ARM's lists, and direct
+ * instances by grant, to find an assignment's mirror.
  */
 export class PimState {
   readonly instances: PimObject[];
   readonly requests: PimObject[] | null;
+  /** The instances by the scope they live at (ARM's list at a scope reads it). */
+  readonly instanceIndex = new ScopeIndex<PimObject>((o) => o.properties.scope);
+  /** The requests by the scope they live at. */
+  readonly requestIndex = new ScopeIndex<PimObject>((o) => o.properties.scope);
+  readonly #direct = new Map<string, PimObject[]>();
+  #next = 0;
 
   constructor(instances: readonly unknown[], requests: readonly unknown[] | undefined, assignments: Iterable<ArmRoleAssignment>) {
-    this.instances = instances.filter(isPimObject).map((i) => structuredClone(i));
+    this.instances = [];
+    for (const i of instances) if (isPimObject(i)) this.#addInstance(structuredClone(i));
     this.requests = requests === undefined ? null : requests.filter(isPimObject).map((r) => structuredClone(r));
+    for (const r of this.requests ?? []) this.requestIndex.add(r, this.#next++);
     // An exported tenant lists a mirror for every direct assignment; a hand-written snapshot may
     // not. Either way ARM would serve one, so the missing ones are made here.
-    for (const a of assignments) if (!this.instances.some((i) => isDirect(i) && sameGrantAs(i, a))) this.instances.push(mirrorInstance(a));
+    for (const a of assignments) if (!this.#mirrorOf(a)) this.#addInstance(mirrorInstance(a));
   }
 
   /** A direct write: its mirror appears (or follows the assignment's condition on an update). */
   onWrite(a: ArmRoleAssignment): void {
-    const existing = this.instances.findIndex((i) => isDirect(i) && sameGrantAs(i, a));
-    if (existing < 0) {
-      this.instances.push(mirrorInstance(a));
+    const current = this.#mirrorOf(a);
+    if (!current) {
+      this.#addInstance(mirrorInstance(a));
       return;
     }
-    const current = this.instances[existing]!;
     current.properties = { ...current.properties, condition: a.properties.condition, conditionVersion: a.properties.conditionVersion };
   }
 
   /** A PIM-made write: PIM's request and the instance it made (no mirror). */
   onPimWrite(a: ArmRoleAssignment, grant: PimGrant): void {
     const { request, instance } = pimRecords(a, grant);
-    this.requests?.push(request);
-    this.instances.push(instance);
+    if (this.requests) {
+      this.requests.push(request);
+      this.requestIndex.add(request, this.#next++);
+    }
+    this.#addInstance(instance);
   }
 
   /** A delete: the assignment's active instance goes with it. */
   onDelete(a: ArmRoleAssignment): void {
-    for (let i = this.instances.length - 1; i >= 0; i--) {
-      const instance = this.instances[i]!;
-      if (isDirect(instance) && sameGrantAs(instance, a)) this.instances.splice(i, 1);
-    }
+    const key = grantKey(a.properties);
+    const gone = new Set(this.#direct.get(key) ?? []);
+    if (gone.size === 0) return;
+    this.#direct.delete(key);
+    for (const instance of gone) this.instanceIndex.remove(instance);
+    for (let i = this.instances.length - 1; i >= 0; i--) if (gone.has(this.instances[i]!)) this.instances.splice(i, 1);
   }
+
+  // The first direct instance of the assignment's grant, in the collection's order.
+  #mirrorOf(a: ArmRoleAssignment): PimObject | undefined {
+    return this.#direct.get(grantKey(a.properties))?.[0];
+  }
+
+  #addInstance(instance: PimObject): void {
+    this.instances.push(instance);
+    this.instanceIndex.add(instance, this.#next++);
+    if (!isDirect(instance)) return;
+    const key = grantKey(instance.properties);
+    const same = this.#direct.get(key);
+    if (same) same.push(instance);
+    else this.#direct.set(key, [instance]);
+  }
+}
+
+/** The grant an object is about: principal, role GUID and scope, as sameGrantAs compares them. */
+function grantKey(p: { readonly principalId: string; readonly roleDefinitionId: string; readonly scope: string }): string {
+  return `${p.principalId.toLowerCase()}|${guid(p.roleDefinitionId)}|${norm(p.scope)}`;
 }
 
 function isPimObject(value: unknown): value is PimObject {

@@ -78,6 +78,7 @@ export class ResourceGraphService implements SimulatedService {
   readonly #windows = new Map<string, { start: number; used: number }>();
   // Result sets a skip token points into: a paged read sees one consistent result, as a snapshot.
   readonly #sets = new Map<string, ResultSet>();
+  readonly #tables = new WeakMap<TenantState, { readonly version: string; readonly table: Table; readonly scopes: readonly string[] }>();
 
   constructor(private readonly context: SimulatorContext) {}
 
@@ -130,6 +131,18 @@ export class ResourceGraphService implements SimulatedService {
     return { status: 200, body: answer, headers };
   }
 
+  // The `authorizationresources` table as of the tenant's current assignments and definitions:
+  // built once per change, not per query (its rows are values the queries never modify).
+  #authorizationTable(state: TenantState): { readonly table: Table; readonly scopes: readonly string[] } {
+    const version = `${state.assignments.version}:${state.definitions.version}`;
+    const cached = this.#tables.get(state);
+    if (cached?.version === version) return cached;
+    const rows = authorizationRows(state);
+    const built = { version, table: tableFromRows(rows.map((r) => r.row), COLUMNS), scopes: rows.map((r) => r.scope) };
+    this.#tables.set(state, built);
+    return built;
+  }
+
   #remember(key: string, set: ResultSet): void {
     this.#sets.set(key, set);
     // A handful of paged reads in flight at once; older chains recompute from the tenant.
@@ -158,8 +171,9 @@ export class ResourceGraphService implements SimulatedService {
   }
 
   #run(state: TenantState, body: QueryBody, headers: Record<string, string>): ResultSet {
-    const rows = authorizationRows(state).filter((row) => inScope(state, row.scope, body));
-    const table = tableFromRows(rows.map((r) => r.row), COLUMNS);
+    const all = this.#authorizationTable(state);
+    const inScope = scopePredicate(state, body);
+    const table = !body.subscriptions && !body.managementGroups ? all.table : { columns: all.table.columns, rows: all.table.rows.filter((_, i) => inScope(all.scopes[i]!)) };
     let result: Table;
     try {
       result = evaluateQuery(body.query, { nowMs: Date.now(), table: (name) => (name.toLowerCase() === "authorizationresources" ? table : undefined) });
@@ -284,25 +298,27 @@ function authorizationRows(state: TenantState): { scope: string; row: Record<str
   return rows;
 }
 
-/** Whether a row at `rowScope` answers a request for its subscriptions and management groups (none: the tenant). */
-function inScope(state: TenantState, rowScope: string, body: QueryBody): boolean {
-  if (!body.subscriptions && !body.managementGroups) return true;
-  const requested = [...(body.subscriptions ?? []).map((s) => `/subscriptions/${s}`), ...(body.managementGroups ?? []).map((m) => `/providers/microsoft.management/managementgroups/${m}`)];
-  const row = rowScope.toLowerCase();
-  const rowAncestors = state.ancestors(rowScope);
-  return requested.some((scope) => {
-    const at = row === scope;
-    const below = rowAncestors.includes(scope);
-    const above = state.ancestors(scope).includes(row === "" ? "/" : row);
-    switch (body.scopeFilter) {
-      case "AtScopeExact":
-        return at;
-      case "AtScopeAndBelow":
-        return at || below;
-      case "AtScopeAndAbove":
-        return at || above;
-      case "AtScopeAboveAndBelow":
-        return at || above || below;
-    }
-  });
+/** Whether a row at a scope answers a request for its subscriptions and management groups (none: the tenant); the request's scopes are resolved once. */
+function scopePredicate(state: TenantState, body: QueryBody): (rowScope: string) => boolean {
+  if (!body.subscriptions && !body.managementGroups) return () => true;
+  const requested = [...(body.subscriptions ?? []).map((s) => `/subscriptions/${s}`), ...(body.managementGroups ?? []).map((m) => `/providers/microsoft.management/managementgroups/${m}`)].map((scope) => ({ scope, above: state.ancestors(scope) }));
+  return (rowScope) => {
+    const row = rowScope.toLowerCase();
+    const rowAncestors = state.ancestors(rowScope);
+    return requested.some(({ scope, above: scopeAncestors }) => {
+      const at = row === scope;
+      const below = rowAncestors.includes(scope);
+      const above = scopeAncestors.includes(row === "" ? "/" : row);
+      switch (body.scopeFilter) {
+        case "AtScopeExact":
+          return at;
+        case "AtScopeAndBelow":
+          return at || below;
+        case "AtScopeAndAbove":
+          return at || above;
+        case "AtScopeAboveAndBelow":
+          return at || above || below;
+      }
+    });
+  };
 }

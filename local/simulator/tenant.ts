@@ -2,6 +2,7 @@ import type { ArmRoleAssignment, ArmRoleDefinition, GraphDirectoryObject } from 
 import type { TenantSnapshot } from "../../shared/model/snapshot.js";
 import { ScopeHierarchy } from "../../shared/facts/hierarchy.js";
 import { PimState } from "./pim.js";
+import { ScopedMap, VersionedMap } from "./scopeIndex.js";
 
 /** How long Graph keeps answering "not found" for a new principal (see README.md "Replication lag"). */
 export interface ReplicationLag {
@@ -14,8 +15,9 @@ export interface ReplicationLag {
 /** The simulator's mutable copy of a tenant snapshot, indexed the way ARM and Graph look things up. */
 export class TenantState {
   readonly tenantId: string;
-  readonly assignments = new Map<string, ArmRoleAssignment>();
-  readonly definitions = new Map<string, ArmRoleDefinition>();
+  /** By id (lower case), and by scope for ARM's lists (see scopeIndex.ts). */
+  readonly assignments = new ScopedMap<ArmRoleAssignment>((a) => a.properties.scope);
+  readonly definitions = new VersionedMap<ArmRoleDefinition>();
   readonly principals = new Map<string, GraphDirectoryObject>();
   /** The workspace's log tables, rows with Log Analytics column names (what the query API reads). */
   readonly logs: TenantSnapshot["logs"];

@@ -173,6 +173,42 @@ describe("the local Resource Graph's answers", () => {
     expect(scopes.every((s) => s.startsWith(`/subscriptions/${sub.toLowerCase()}`))).toBe(true);
   });
 
+  it("answers a grant and a delete made after an earlier query, while a paged read begun before keeps the rows it started with", async () => {
+    const snapshot = await seed(DEMO);
+    azure.local.simulator.resourceGraph.quota = { queries: 1_000, windowMs: 1_000 };
+    const client = new ResourceGraphClient(credential, { endpoint, credentials: { scopes: ["https://management.azure.com/.default"] } });
+    const query = "authorizationresources | where type =~ 'microsoft.authorization/roleassignments' | project id | order by id asc";
+    const ids = async () => {
+      const all: string[] = [];
+      let skipToken: string | undefined;
+      do {
+        const answer = await client.resources({ query, options: { top: 1_000, ...(skipToken ? { skipToken } : {}) } });
+        all.push(...(answer.data as { id: string }[]).map((r) => r.id.toLowerCase()));
+        skipToken = answer.skipToken;
+      } while (skipToken);
+      return all;
+    };
+    const before = await ids();
+    const firstPage = await client.resources({ query, options: { top: 100 } });
+    const target = snapshot.roleAssignments.find((a) => a.properties.scope.startsWith("/subscriptions/"))!;
+    const granted = azure.local.simulator.grant({ scope: target.properties.scope, roleDefinitionId: target.properties.roleDefinitionId, principalId: "5b9d1f3a-6c8e-4d2b-a7f1-3e5c7a9b1d24", principalType: "User" }, "0a6d3f1b-7c2e-4b59-8e1d-4f6a2b3c9d71");
+    // Behind ARM's back too: Resource Graph reads the tenant as it now is.
+    azure.local.simulator.state.assignments.delete(target.id.toLowerCase());
+    const after = await ids();
+    expect(after).toContain(granted.id.toLowerCase());
+    expect(after).not.toContain(target.id.toLowerCase());
+    expect(after).toHaveLength(before.length);
+    // The read begun before the change pages on through the result it started with.
+    let skipToken = firstPage.skipToken;
+    const rest: string[] = [];
+    while (skipToken) {
+      const answer = await client.resources({ query, options: { skipToken } });
+      rest.push(...(answer.data as { id: string }[]).map((r) => r.id.toLowerCase()));
+      skipToken = answer.skipToken;
+    }
+    expect([...(firstPage.data as { id: string }[]).map((r) => r.id.toLowerCase()), ...rest]).toEqual(before);
+  });
+
   it("refuses a request without a token with 401", async () => {
     const response = await fetch(`${endpoint}/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "authorizationresources" }) });
     expect(response.status).toBe(401);
