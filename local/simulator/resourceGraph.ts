@@ -158,11 +158,22 @@ export class ResourceGraphService implements SimulatedService {
   }
 
   #run(state: TenantState, body: QueryBody, headers: Record<string, string>): ResultSet {
-    const rows = authorizationRows(state).filter((row) => inScope(state, row.scope, body));
-    const table = tableFromRows(rows.map((r) => r.row), COLUMNS);
+    // Each table is built only when the query names it.
+    const tables = new Map<string, Table>();
+    const table = (name: string): Table | undefined => {
+      const key = name.toLowerCase();
+      const rowsOf = key === "authorizationresources" ? authorizationRows : key === "resourcecontainers" ? containerRows : undefined;
+      if (!rowsOf) return undefined;
+      let built = tables.get(key);
+      if (!built) {
+        built = tableFromRows(rowsOf(state).filter((row) => inScope(state, row.scope, body)).map((r) => r.row), COLUMNS);
+        tables.set(key, built);
+      }
+      return built;
+    };
     let result: Table;
     try {
-      result = evaluateQuery(body.query, { nowMs: Date.now(), table: (name) => (name.toLowerCase() === "authorizationresources" ? table : undefined) });
+      result = evaluateQuery(body.query, { nowMs: Date.now(), table });
     } catch (error) {
       if (!(error instanceof KqlError)) throw error;
       throw badRequest([INVALID_QUERY, queryErrorDetail(body.query, error)], headers);
@@ -280,6 +291,45 @@ function authorizationRows(state: TenantState): { scope: string; row: Record<str
   for (const d of state.definitions.values()) {
     const scope = scopeOfId(d.id);
     rows.push({ scope, row: base(d.id, d.name, "microsoft.authorization/roledefinitions", scope, d.properties) });
+  }
+  return rows;
+}
+
+/**
+ * `resourcecontainers` rows for the tenant's subscriptions and management groups, as the
+ * management-group samples of azure-docs read them: a subscription's
+ * `properties.managementGroupAncestorsChain` and a management group's
+ * `properties.details.managementGroupAncestorsChain`, each from the immediate parent up to the
+ * root group, as `{ name, displayName }`.
+ */
+function containerRows(state: TenantState): { scope: string; row: Record<string, unknown> }[] {
+  const groups = new Map(state.managementGroups.map((mg) => [mg.name.toLowerCase(), mg]));
+  const parentOf = (name: string): string | null => {
+    const parent = (groups.get(name.toLowerCase())?.properties as { details?: { parent?: { id?: string } | null } } | undefined)?.details?.parent?.id;
+    return parent ? (parent.split("/").pop() ?? null) : null;
+  };
+  const chainFrom = (first: string | null) => {
+    const chain: { name: string; displayName: string }[] = [];
+    const seen = new Set<string>();
+    for (let name = first; name && !seen.has(name.toLowerCase()); name = parentOf(name)) {
+      seen.add(name.toLowerCase());
+      const displayName = (groups.get(name.toLowerCase())?.properties as { displayName?: string } | undefined)?.displayName ?? name;
+      chain.push({ name: groups.get(name.toLowerCase())?.name ?? name, displayName });
+    }
+    return chain;
+  };
+  const empty = { kind: "", location: "", resourceGroup: "", managedBy: "" };
+  const rows: { scope: string; row: Record<string, unknown> }[] = [];
+  for (const s of state.subscriptions) {
+    const id = `/subscriptions/${s.subscriptionId}`;
+    const parent = s.managementGroupId ? (s.managementGroupId.split("/").pop() ?? null) : null;
+    const properties = { state: (s as { state?: string }).state ?? "Enabled", managementGroupAncestorsChain: chainFrom(parent) };
+    rows.push({ scope: id, row: { id, name: s.displayName ?? s.subscriptionId, type: "microsoft.resources/subscriptions", tenantId: state.tenantId, ...empty, subscriptionId: s.subscriptionId.toLowerCase(), properties } });
+  }
+  for (const mg of state.managementGroups) {
+    const displayName = (mg.properties as { displayName?: string } | undefined)?.displayName ?? mg.name;
+    const properties = { displayName, tenantId: state.tenantId, details: { managementGroupAncestorsChain: chainFrom(parentOf(mg.name)) } };
+    rows.push({ scope: mg.id, row: { id: mg.id, name: mg.name, type: "microsoft.management/managementgroups", tenantId: state.tenantId, ...empty, subscriptionId: "", properties } });
   }
   return rows;
 }

@@ -17,6 +17,14 @@ import { ArmTenantContext } from "./armContext.js";
 import type { ActivityLogs } from "../facts/activity.js";
 import { createLogsClient, LogAnalyticsActivityLogs } from "./logs.js";
 import { createResourceGraphClient, ResourceGraphInventory, type TenantInventory } from "./resourceGraph.js";
+import { QueueClient } from "@azure/storage-queue";
+import { ContainerClient } from "@azure/storage-blob";
+import { LogsQueryClient } from "@azure/monitor-query-logs";
+import { ConfigError } from "../errors.js";
+import { SWEEP_QUEUE } from "../config.js";
+import type { SweepReader, SweepStores } from "../usecases/sweepRun.js";
+import { AzureSweepReader, CallCounter } from "./sweepReader.js";
+import { BlobSweepStaging, StorageShardQueue, TableSweepRuns } from "./sweepStorage.js";
 
 /** Every adapter grantguard uses, built from one credential. */
 export interface AzureServices {
@@ -57,6 +65,46 @@ export function createAzureServices(config: Config, credential: TokenCredential)
     // Resource Graph is served by ARM's endpoint (the simulator's, locally).
     inventory: new ResourceGraphInventory(createResourceGraphClient(credential, config.armEndpoint), authorization),
     activityLogs: config.logAnalytics ? new LogAnalyticsActivityLogs(createLogsClient(credential, config.logAnalytics.endpoint), config.logAnalytics.workspaceId) : null,
+  };
+}
+
+/** What the standing sweep runs on: a reader per invocation (its own clients, so its calls are counted) and its stores. */
+export interface SweepServices {
+  /** A reader with fresh clients whose every request (retries included) is counted. */
+  reader(): SweepReader;
+  /** The staged plans, the shard queue, the run records and the findings; throws ConfigError when the queue or blob endpoint is not set. */
+  stores(): SweepStores;
+}
+
+/** The sweep's composition: Resource Graph, ARM, Graph and Log Analytics clients with a call counter, and its Storage adapters. */
+export function createSweepServices(config: Config, credential: TokenCredential, findings: FindingsStore): SweepServices {
+  let stores: SweepStores | undefined;
+  return {
+    reader() {
+      const counter = new CallCounter();
+      const perRetry = { afterPhase: "Retry" } as const;
+      const resourceGraph = createResourceGraphClient(credential, config.armEndpoint);
+      resourceGraph.pipeline.addPolicy(counter.policy("resourceGraph"), perRetry);
+      const authorization = createAuthorizationClient(credential, config.armEndpoint);
+      authorization.pipeline.addPolicy(counter.policy("arm"), perRetry);
+      const graph = createGraphClient(credential, config.graphEndpoint);
+      graph.pipeline.addPolicy(counter.policy("graph"), perRetry);
+      const logs = config.logAnalytics
+        ? new LogAnalyticsActivityLogs(new LogsQueryClient(credential, { endpoint: config.logAnalytics.endpoint, additionalPolicies: [{ policy: counter.policy("logAnalytics"), position: "perRetry" }] }), config.logAnalytics.workspaceId)
+        : null;
+      return new AzureSweepReader({ resourceGraph, authorization, principals: new GraphPrincipals(graph), activityLogs: logs, counter });
+    },
+    stores() {
+      const { queueEndpoint, blobEndpoint, container, runsTable } = config.sweep;
+      if (!queueEndpoint || !blobEndpoint) throw new ConfigError("the sweep needs GRANTGUARD_QUEUE_ENDPOINT and GRANTGUARD_BLOB_ENDPOINT (the storage account's queue and blob endpoints)");
+      stores ??= {
+        staging: new BlobSweepStaging(new ContainerClient(`${blobEndpoint}/${container}`, credential)),
+        queue: new StorageShardQueue(new QueueClient(`${queueEndpoint}/${SWEEP_QUEUE}`, credential)),
+        runs: new TableSweepRuns(new TableClient(config.tableEndpoint, runsTable, credential)),
+        findings,
+      };
+      return stores;
+    },
   };
 }
 

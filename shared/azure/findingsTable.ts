@@ -201,7 +201,7 @@ export class TableFindingsStore implements FindingsStore {
   }
 
   /** The partitions that hold (or held) findings, from the partition index. */
-  async #partitions(): Promise<string[]> {
+  async listPartitions(): Promise<string[]> {
     const partitions: string[] = [];
     const filter = odata`PartitionKey eq ${PARTITION_INDEX}`;
     for await (const entity of this.client.listEntities<{ partition?: unknown }>({ queryOptions: { filter, select: ["partition"] } })) {
@@ -215,7 +215,7 @@ export class TableFindingsStore implements FindingsStore {
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     // Each range holds markers only: what a read costs grows with the pending changes, never with the findings.
     type Range = { partition: string; from: string; to: string; only?: ReadonlySet<string> };
-    const ranges: Range[] = options.assignmentIds ? assignmentRanges(options.assignmentIds) : (await this.#partitions()).map((partition) => ({ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END }));
+    const ranges: Range[] = options.assignmentIds ? assignmentRanges(options.assignmentIds) : (await this.listPartitions()).map((partition) => ({ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END }));
     const found: PendingAlert[] = [];
     await mapConcurrently(ranges, PARTITION_READS_IN_FLIGHT, async ({ partition, from, to, only }) => {
       if (found.length >= limit) return;

@@ -83,6 +83,8 @@ export interface FindingsStore {
    * partition and reconcile again.
    */
   commitPartition(record: PartitionRecord, findings: readonly Finding[]): Promise<boolean>;
+  /** The partitions that hold (or held) findings, from the partition index: what a sweep must revisit even when the tenant no longer has them. */
+  listPartitions(): Promise<string[]>;
 }
 
 /** Which pending state changes to list. */
