@@ -1,8 +1,11 @@
-import type { EventGridHandler, HttpHandler, HttpMethod, TimerHandler } from "@azure/functions";
+import type { EventGridHandler, HttpHandler, HttpMethod, StorageQueueHandler, TimerHandler } from "@azure/functions";
+import { sweepShardHandler, sweepShardPoisonHandler } from "./sweepShard.js";
+import { sweepTenantHandler } from "./sweepTenant.js";
 import { dispatchAlertsHandler } from "./dispatchAlerts.js";
 import { judgeGrantEventHandler } from "./judgeGrantEvent.js";
 import { restoreAssignmentHandler } from "./restoreAssignment.js";
 import { sendAlertDigestHandler } from "./sendAlertDigest.js";
+import { SWEEP_QUEUE } from "../shared/config.js";
 
 /** An Event Grid–triggered function, served at /runtime/webhooks/EventGrid?functionName={name}. */
 export interface EventGridRegistration {
@@ -21,17 +24,29 @@ export interface HttpRegistration {
   readonly authLevel: "anonymous" | "function" | "admin";
 }
 
-/** A timer-triggered function: an NCRONTAB schedule for the Functions host, a short period for the dev host. */
+/** A timer-triggered function: an NCRONTAB schedule (or %SETTING%) for the Functions host, a short period for the dev host (null: only when fired). */
 export interface TimerRegistration {
   readonly name: string;
   readonly trigger: "timer";
   readonly handler: TimerHandler;
   readonly schedule: string;
-  readonly localPeriodMs: number;
+  readonly localPeriodMs: number | null;
+}
+
+/** A Storage-queue–triggered function; `connection` names the identity-based settings prefix ({connection}__queueServiceUri). */
+export interface StorageQueueRegistration {
+  readonly name: string;
+  readonly trigger: "storageQueue";
+  readonly handler: StorageQueueHandler;
+  readonly queueName: string;
+  readonly connection: string;
 }
 
 /** One function of the app, as data: functions/app.ts registers it with the Functions host, the dev host serves it. */
-export type FunctionRegistration = EventGridRegistration | HttpRegistration | TimerRegistration;
+export type FunctionRegistration = EventGridRegistration | HttpRegistration | TimerRegistration | StorageQueueRegistration;
+
+/** The identity-based connection of the sweep's queue triggers: GRANTGUARD_STORAGE__queueServiceUri (plus __credential/__clientId in Azure). */
+export const STORAGE_CONNECTION = "GRANTGUARD_STORAGE";
 
 /** Every function of the app. Nothing here calls the Functions host: importing this list has no side effect. */
 export const functionRegistrations: readonly FunctionRegistration[] = [
@@ -40,4 +55,8 @@ export const functionRegistrations: readonly FunctionRegistration[] = [
   // Local periods stand in for the schedules (every minute, every hour) so a demo sees them run.
   { name: "dispatchAlerts", trigger: "timer", handler: dispatchAlertsHandler, schedule: "0 * * * * *", localPeriodMs: 2_000 },
   { name: "sendAlertDigest", trigger: "timer", handler: sendAlertDigestHandler, schedule: "0 0 * * * *", localPeriodMs: 30_000 },
+  // The standing sweep: daily by default (the app setting holds the schedule); locally only when fired (npm start -- --sweep).
+  { name: "sweepTenant", trigger: "timer", handler: sweepTenantHandler, schedule: "%GRANTGUARD_SWEEP_SCHEDULE%", localPeriodMs: null },
+  { name: "sweepShard", trigger: "storageQueue", handler: sweepShardHandler, queueName: SWEEP_QUEUE, connection: STORAGE_CONNECTION },
+  { name: "sweepShardPoison", trigger: "storageQueue", handler: sweepShardPoisonHandler, queueName: `${SWEEP_QUEUE}-poison`, connection: STORAGE_CONNECTION },
 ];

@@ -42,6 +42,8 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     GRANTGUARD_GRAPH_ENDPOINT: simulator.url,
     GRANTGUARD_TABLE_ENDPOINT: azurite.tableEndpoint,
     GRANTGUARD_QUEUE_ENDPOINT: azurite.queueEndpoint,
+    // The sweep's queue triggers connect by identity, as in Azure: {connection}__queueServiceUri.
+    GRANTGUARD_STORAGE__queueServiceUri: azurite.queueEndpoint,
     GRANTGUARD_BLOB_ENDPOINT: azurite.blobEndpoint,
     GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID: LOCAL_WORKSPACE_ID,
     GRANTGUARD_LOG_ANALYTICS_ENDPOINT: `${simulator.url}/v1`,

@@ -4,7 +4,8 @@ import { deliverRows, dispatchAlerts, dispatchFindings, queueAlert, sendDigest, 
 import { HttpAlertSender } from "./response/sender.js";
 import type { RevocationDependencies } from "./response/revoke.js";
 import { describeError } from "./errors.js";
-import { createAzureServices, createRoleAssignmentWriter, type AzureServices } from "./azure/compose.js";
+import { createAzureServices, createRoleAssignmentWriter, createSweepServices, type AzureServices, type SweepServices } from "./azure/compose.js";
+import { parseShardMessage, planSweep, recordFailedShard, sweepShard, type ShardOutcome, type SweepPlan, type SweepRunRecord } from "./usecases/sweepRun.js";
 import type { TokenCredential } from "@azure/identity";
 import type { RoleAssignmentWriter } from "./response/writer.js";
 import { createTokenValidator, type TokenValidator } from "./auth/tokens.js";
@@ -31,7 +32,17 @@ export interface Runtime {
   dispatchAlerts(): Promise<DispatchReport>;
   /** Sends the alerts collected for the digest. */
   sendDigest(): Promise<{ readonly sent: number; readonly alerts: number }>;
+  readonly sweep: SweepServices;
+  /** The sweep's timer: plans a run and puts its shards on the queue. */
+  planSweep(): Promise<{ readonly runId: string; readonly shards: number; readonly evidenceGaps: readonly string[] }>;
+  /** Judges one shard from the queue; when it closes the run, one outbox round sends the run's alerts together. */
+  sweepShard(raw: unknown): Promise<ShardOutcome & { readonly alerts: DispatchReport | { readonly error: string } | null }>;
+  /** Marks a shard the queue gave up on (its poison-queue message) as failed in its run. */
+  sweepShardFailed(raw: unknown): Promise<SweepRunRecord | null>;
 }
+
+// Plans of the runs this process has judged shards of lately: a shard reads its run's plan once per process.
+const PLANS_KEPT = 2;
 
 /** Builds the runtime from the environment: settings, managed identity, SDK clients, policies. */
 export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
@@ -52,9 +63,30 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     now,
   };
   const judge: JudgeDependencies = { ...services, policies: pack.policies, exemptions: pack.exemptions, revocation, now };
+  const sweep = createSweepServices(config, credential, services.findings);
+  const plans = new Map<string, Promise<SweepPlan>>();
+  const plan = (runId: string) => {
+    let found = plans.get(runId);
+    if (!found) {
+      found = sweep.stores().staging.get(runId);
+      found.catch(() => plans.delete(runId));
+      plans.set(runId, found);
+      while (plans.size > PLANS_KEPT) plans.delete(plans.keys().next().value as string);
+    }
+    return found;
+  };
   return {
     config,
     services,
+    sweep,
+    planSweep: () => planSweep(sweep.reader(), sweep.stores(), config.sweep, now()),
+    async sweepShard(raw) {
+      const outcome = await sweepShard(parseShardMessage(raw), sweep.reader(), sweep.stores(), { policies: pack.policies, exemptions: pack.exemptions, plan, clock: now });
+      // The run's changes wait in the outbox; the shard that closes the run sends them in one round (a summary per channel when many).
+      const alerts = outcome.run ? await dispatchAlerts(dispatch).catch((error: unknown) => ({ error: describeError(error) })) : null;
+      return { ...outcome, alerts };
+    },
+    sweepShardFailed: (raw) => recordFailedShard(parseShardMessage(raw), sweep.stores().runs, now, "the queue gave up on the shard after its maximum number of deliveries (moved to the poison queue)"),
     policies: pack.policies,
     pack,
     dispatch,
