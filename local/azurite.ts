@@ -38,6 +38,8 @@ async function startService(service: "table" | "queue" | "blob", tls: LocalTls):
     join(root, "dist", "src", service, "main.js"),
     "--inMemoryPersistence",
     "--disableTelemetry",
+    // The storage SDKs send a newer x-ms-version than this Azurite knows; its own flag accepts it.
+    "--skipApiVersionCheck",
     "--silent",
     `--${service}Host`, "127.0.0.1",
     `--${service}Port`, String(port),

@@ -202,6 +202,7 @@ export class TableFindingsStore implements FindingsStore {
 
   /** The partitions that hold (or held) findings, from the partition index. */
   async listPartitions(): Promise<string[]> {
+    await this.#ensure();
     const partitions: string[] = [];
     const filter = odata`PartitionKey eq ${PARTITION_INDEX}`;
     for await (const entity of this.client.listEntities<{ partition?: unknown }>({ queryOptions: { filter, select: ["partition"] } })) {
