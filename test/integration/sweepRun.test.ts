@@ -100,4 +100,123 @@ describe("the live sweep through the queue", () => {
       await host.stop();
     }
   });
+
+  it("retries a shard whose instance died after its first partition commit, and ends exactly where a clean run ends", async () => {
+    const runtime = await azure.runtime({ GRANTGUARD_SWEEP_RUNS_TABLE: `runs${process.pid}k` });
+    const stores = runtime.sweep.stores();
+    let died = false;
+    const dying: FindingsStore = {
+      list: (o) => stores.findings.list(o),
+      read: (id) => stores.findings.read(id),
+      commit: (r, c) => stores.findings.commit(r, c),
+      readPartition: (p) => stores.findings.readPartition(p),
+      listPartitions: () => stores.findings.listPartitions(),
+      listPendingAlerts: (o) => stores.findings.listPendingAlerts(o),
+      claimAlerts: (p, u) => stores.findings.claimAlerts(p, u),
+      clearAlertsPending: (p) => stores.findings.clearAlertsPending(p),
+      commitPartition: async (record, findings) => {
+        const committed = await stores.findings.commitPartition(record, findings);
+        if (!died && findings.length > 0) {
+          died = true;
+          throw new Error("the instance dies after its first partition commit");
+        }
+        return committed;
+      },
+    };
+    let deliveries = 0;
+    const host = await startHost([
+      { name: "sweepTenant", trigger: "timer", schedule: "0 0 3 * * *", localPeriodMs: null, handler: async () => void (await runtime.planSweep()) },
+      {
+        name: "sweepShard",
+        trigger: "storageQueue",
+        queueName: "sweep-shards",
+        connection: "GRANTGUARD_STORAGE",
+        handler: async (message) => {
+          deliveries += 1;
+          await sweepShard(parseShardMessage(message), runtime.sweep.reader(), { ...stores, findings: dying }, { policies: runtime.pack.policies, exemptions: runtime.pack.exemptions, plan: (id) => stores.staging.get(id), clock: () => new Date() });
+        },
+      },
+    ]);
+    try {
+      const since = new Date().toISOString();
+      await fireSweep(host);
+      const run = await closedRun(runtime, since);
+      expect(died).toBe(true);
+      expect(deliveries).toBe(run.shards + 1);
+      expect(run).toMatchObject({ status: "succeeded", failedShards: [] });
+      const plan = await stores.staging.get(run.runId);
+      expect(judged(await runtime.services.findings.list())).toEqual(judged(await offlineFindings(runtime, new Date(plan.now))));
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it("marks a run failed when a shard keeps failing until the queue moves it to the poison queue", async () => {
+    const runtime = await azure.runtime({ GRANTGUARD_SWEEP_RUNS_TABLE: `runs${process.pid}p` });
+    const host = new DevHost((log) => hostLogs.push(log), {
+      queues: { ...FAST_QUEUES, maxDequeueCount: 2 },
+      registrations: [
+        { name: "sweepTenant", trigger: "timer", schedule: "0 0 3 * * *", localPeriodMs: null, handler: async () => void (await runtime.planSweep()) },
+        {
+          name: "sweepShard",
+          trigger: "storageQueue",
+          queueName: "sweep-shards",
+          connection: "GRANTGUARD_STORAGE",
+          handler: async (message) => {
+            if (parseShardMessage(message).tenantScope) throw new Error("the tenant-scope shard always fails");
+            await runtime.sweepShard(message);
+          },
+        },
+        { name: "sweepShardPoison", trigger: "storageQueue", queueName: "sweep-shards-poison", connection: "GRANTGUARD_STORAGE", handler: async (message) => void (await runtime.sweepShardFailed(message)) },
+      ],
+    });
+    await host.start();
+    host.startQueues();
+    try {
+      const since = new Date().toISOString();
+      await fireSweep(host);
+      const run = await closedRun(runtime, since);
+      expect(run.status).toBe("failed");
+      expect(run.failedShards).toEqual([run.shards - 1]);
+      // The other shards' work stands.
+      expect(run.counts.subscriptions).toBe(2);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it("shares one run's shards between two instances, each shard judged and counted once", async () => {
+    const settings = { GRANTGUARD_SWEEP_RUNS_TABLE: `runs${process.pid}two`, GRANTGUARD_FINDINGS_TABLE: `findings${process.pid}two`, GRANTGUARD_SWEEP_SHARD_ASSIGNMENTS: "1" };
+    const instances = await Promise.all([azure.runtime(settings), azure.runtime(settings)]);
+    const taken = [0, 0];
+    const hosts = await Promise.all(
+      instances.map((runtime, i) =>
+        startHost([
+          { name: "sweepTenant", trigger: "timer", schedule: "0 0 3 * * *", localPeriodMs: null, handler: async () => void (await runtime.planSweep()) },
+          {
+            name: "sweepShard",
+            trigger: "storageQueue",
+            queueName: "sweep-shards",
+            connection: "GRANTGUARD_STORAGE",
+            handler: async (message) => {
+              taken[i]! += 1;
+              await runtime.sweepShard(message);
+            },
+          },
+        ]),
+      ),
+    );
+    try {
+      const since = new Date().toISOString();
+      await fireSweep(hosts[0]!);
+      const run = await closedRun(instances[0]!, since);
+      expect(run).toMatchObject({ status: "succeeded", shards: 3 });
+      expect(taken[0]! + taken[1]!).toBe(3);
+      expect(run.counts).toMatchObject({ assignments: 10, subscriptions: 2 });
+      const plan = await instances[0]!.sweep.stores().staging.get(run.runId);
+      expect(judged(await instances[1]!.services.findings.list())).toEqual(judged(await offlineFindings(instances[0]!, new Date(plan.now))));
+    } finally {
+      await Promise.all(hosts.map((h) => h.stop()));
+    }
+  });
 });
