@@ -5,7 +5,7 @@ import { HttpAlertSender } from "./response/sender.js";
 import type { RevocationDependencies } from "./response/revoke.js";
 import { describeError } from "./errors.js";
 import { createAzureServices, createRoleAssignmentWriter, createSweepServices, type AzureServices, type SweepServices } from "./azure/compose.js";
-import { parseShardMessage, planSweep, recordFailedShard, sweepShard, type ShardOutcome, type SweepPlan, type SweepRunRecord } from "./usecases/sweepRun.js";
+import { holdingOpenSweeps, parseShardMessage, planSweep, recordFailedShard, sweepShard, type ShardOutcome, type SweepPlan, type SweepRunRecord } from "./usecases/sweepRun.js";
 import type { TokenCredential } from "@azure/identity";
 import type { RoleAssignmentWriter } from "./response/writer.js";
 import { createTokenValidator, type TokenValidator } from "./auth/tokens.js";
@@ -64,6 +64,8 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
   };
   const judge: JudgeDependencies = { ...services, policies: pack.policies, exemptions: pack.exemptions, revocation, now };
   const sweep = createSweepServices(config, credential, services.findings);
+  // The outbox timer leaves an open sweep run's changes for the shard that closes the run (when the sweep can run here at all).
+  const timerDispatch: DispatchDependencies = config.sweep.queueEndpoint && config.sweep.blobEndpoint ? { ...dispatch, findings: holdingOpenSweeps(services.findings, sweep.stores().runs, now) } : dispatch;
   const plans = new Map<string, Promise<SweepPlan>>();
   const plan = (runId: string) => {
     let found = plans.get(runId);
@@ -100,7 +102,7 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
       const alerts = await dispatchFindings(dispatch, written).catch((error: unknown) => ({ error: describeError(error) }));
       return { ...outcome, alerts };
     },
-    dispatchAlerts: () => dispatchAlerts(dispatch),
+    dispatchAlerts: () => dispatchAlerts(timerDispatch),
     sendDigest: () => sendDigest(dispatch),
   };
 }

@@ -342,3 +342,42 @@ async function readPim(reader: SweepReader, partitions: ReadonlySet<string>, tre
   );
   return out;
 }
+
+/** How long the outbox holds back a sweep run's changes while the run is open: past this, a run that never closed lets them go. */
+export const SWEEP_ALERT_HOLD_MS = 60 * 60_000;
+const RUN_STATUS_MEMO_MS = 2_000;
+
+/**
+ * The findings store as the outbox timer should see it during sweeps: a change a sweep run made
+ * waits while that run is still open (for at most SWEEP_ALERT_HOLD_MS), so the run's alerts go out
+ * together when its last shard closes it — one summary per channel instead of one per timer round.
+ */
+export function holdingOpenSweeps(store: FindingsStore, runs: Pick<SweepRuns, "get">, clock: () => Date): FindingsStore {
+  const memo = new Map<string, { at: number; open: Promise<boolean> }>();
+  const isOpen = (runId: string): Promise<boolean> => {
+    const now = clock().getTime();
+    const hit = memo.get(runId);
+    if (hit && now - hit.at < RUN_STATUS_MEMO_MS) return hit.open;
+    const open = runs.get(runId).then(
+      (run) => run !== null && (run.status === "planning" || run.status === "running") && now - Date.parse(run.startedAt) < SWEEP_ALERT_HOLD_MS,
+      // Unreadable run records never hold alerts back.
+      () => false,
+    );
+    memo.set(runId, { at: now, open });
+    if (memo.size > 100) memo.delete(memo.keys().next().value as string);
+    return open;
+  };
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === "listPendingAlerts") {
+        return async (options?: Parameters<FindingsStore["listPendingAlerts"]>[0]) => {
+          const pending = await target.listPendingAlerts(options);
+          const held = await Promise.all(pending.map((p) => (p.finding.lastEventId?.startsWith("sweep:") ? isOpen(p.finding.lastEventId.slice("sweep:".length)) : Promise.resolve(false))));
+          return pending.filter((_, i) => !held[i]);
+        };
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
