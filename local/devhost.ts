@@ -288,6 +288,11 @@ export class DevHost {
     }
   }
 
+  /** Resolves once no queue-triggered invocation is running (those started meanwhile included). */
+  async queuesSettled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
   // Sleeps, but wakes early when the host stops.
   async #idle(ms: number): Promise<void> {
     const step = 50;

@@ -258,7 +258,8 @@ async function runSweep(host: DevHost, runtime: Runtime): Promise<SweepReport> {
   for (;;) {
     const run = (await runs.list({ since })).find((r) => r.status === "succeeded" || r.status === "failed");
     if (run) {
-      // The shard that closed the run sent its alerts; a round here catches any the timer has not.
+      // The shard that closed the run sends its alerts before its invocation ends; a round here catches any left.
+      await host.queuesSettled();
       await runtime.dispatchAlerts();
       const alerts = (await runtime.services.deliveries.list()).length - before;
       const durationMs = run.finishedAt ? Date.parse(run.finishedAt) - Date.parse(run.startedAt) : null;
