@@ -9,6 +9,8 @@ import { parseShardMessage, sweepShard, type SweepRunRecord } from "../../shared
 import { DevHost, type HostLog } from "../../local/devhost.js";
 import { functionRegistrations, type FunctionRegistration } from "../../functions/index.js";
 import { fixture, startTestAzure, type TestAzure } from "../support/testAzure.js";
+import { QueueClient } from "@azure/storage-queue";
+import { createManagedIdentityCredential } from "../../shared/azure/credential.js";
 
 // The live sweep end to end: the timer fired through the dev host's admin API, shards on Azurite's
 // queue taken by the dev host's queue trigger, Resource Graph, ARM, Graph and Log Analytics read
@@ -218,5 +220,58 @@ describe("the live sweep through the queue", () => {
     } finally {
       await Promise.all(hosts.map((h) => h.stop()));
     }
+  });
+});
+
+describe("the dev host's queue trigger", () => {
+  it("decodes base64 JSON, deletes a message on success, lets a failed one reappear with its dequeue count, moves it to {queue}-poison after maxDequeueCount, and runs at most batchSize + newBatchThreshold at once", async () => {
+    const credential = createManagedIdentityCredential({ clientId: undefined, timeoutMs: 10_000 });
+    const base = process.env.GRANTGUARD_STORAGE__queueServiceUri!;
+    const queue = new QueueClient(`${base}/devhost-trial`, credential);
+    const poison = new QueueClient(`${base}/devhost-trial-poison`, credential);
+    await queue.createIfNotExists();
+    for (let n = 0; n < 8; n++) await queue.sendMessage(Buffer.from(JSON.stringify({ n })).toString("base64"));
+    const seen: { n: number; dequeueCount: number }[] = [];
+    let running = 0;
+    let peak = 0;
+    const host = new DevHost((log) => hostLogs.push(log), {
+      queues: { batchSize: 2, newBatchThreshold: 1, maxDequeueCount: 3, visibilityTimeoutMs: 0, maxPollingIntervalMs: 100 },
+      registrations: [
+        {
+          name: "trial",
+          trigger: "storageQueue",
+          queueName: "devhost-trial",
+          connection: "GRANTGUARD_STORAGE",
+          handler: async (message, context) => {
+            running += 1;
+            peak = Math.max(peak, running);
+            const { n } = message as { n: number };
+            const dequeueCount = Number(context.triggerMetadata?.dequeueCount);
+            seen.push({ n, dequeueCount });
+            await new Promise((resolve) => setTimeout(resolve, 40));
+            running -= 1;
+            if (n === 0 || (n === 1 && dequeueCount === 1)) throw new Error(`message ${n} fails`);
+          },
+        },
+      ],
+    });
+    await host.start();
+    host.startQueues();
+    try {
+      const until = Date.now() + 20_000;
+      while (Date.now() < until && !((await poison.exists()) && (await poison.peekMessages()).peekedMessageItems.length > 0)) await new Promise((resolve) => setTimeout(resolve, 100));
+      await host.queuesSettled();
+    } finally {
+      await host.stop();
+    }
+    expect(seen.filter((s) => s.n === 0).map((s) => s.dequeueCount)).toEqual([1, 2, 3]);
+    expect(seen.filter((s) => s.n === 1).map((s) => s.dequeueCount)).toEqual([1, 2]);
+    expect(seen.filter((s) => s.n >= 2).every((s) => s.dequeueCount === 1)).toBe(true);
+    expect(new Set(seen.map((s) => s.n))).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7]));
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(3);
+    const [poisoned] = (await poison.receiveMessages()).receivedMessageItems;
+    expect(JSON.parse(Buffer.from(poisoned!.messageText, "base64").toString("utf8"))).toEqual({ n: 0 });
+    expect((await queue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems).toEqual([]);
   });
 });
