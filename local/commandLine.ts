@@ -53,12 +53,14 @@ export async function shareWithCommandLine(local: LocalAzure, tls: LocalTls, con
       GRANTGUARD_GRAPH_ENDPOINT: config.graphEndpoint,
       GRANTGUARD_REVOCATIONS_TABLE: config.response.revocationsTable,
       GRANTGUARD_ALERTS_TABLE: config.response.alertsTable,
+      GRANTGUARD_FINDINGS_TABLE: config.findingsTable,
+      ...(config.logAnalytics ? { GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID: config.logAnalytics.workspaceId, GRANTGUARD_LOG_ANALYTICS_ENDPOINT: config.logAnalytics.endpoint } : {}),
     },
     managedIdentity: { endpoint: local.simulator.identityEndpoint, header },
     operator: { userId: admin.userPrincipalName, tokenEndpoint: `${local.simulator.url}/_simulator/tokens` },
   });
   return {
-    lines: [`grantguard: while this runs, the command line reaches this local Azure as ${admin.userPrincipalName} (settings in ${displayPath(file)}):`, "            npx grantguard revocations list    npx grantguard alerts list    npx grantguard restore ID --reason \"…\""],
+    lines: [`grantguard: while this runs, the command line reaches this local Azure as ${admin.userPrincipalName} (settings in ${displayPath(file)}):`, "            npx grantguard revocations list    npx grantguard alerts list    npx grantguard restore ID --reason \"…\"    npx grantguard sweep"],
     remove: () => removeLocalAzure(),
   };
 }

@@ -80,20 +80,7 @@ export interface SweepServices {
 export function createSweepServices(config: Config, credential: TokenCredential, findings: FindingsStore): SweepServices {
   let stores: SweepStores | undefined;
   return {
-    reader() {
-      const counter = new CallCounter();
-      const perRetry = { afterPhase: "Retry" } as const;
-      const resourceGraph = createResourceGraphClient(credential, config.armEndpoint);
-      resourceGraph.pipeline.addPolicy(counter.policy("resourceGraph"), perRetry);
-      const authorization = createAuthorizationClient(credential, config.armEndpoint);
-      authorization.pipeline.addPolicy(counter.policy("arm"), perRetry);
-      const graph = createGraphClient(credential, config.graphEndpoint);
-      graph.pipeline.addPolicy(counter.policy("graph"), perRetry);
-      const logs = config.logAnalytics
-        ? new LogAnalyticsActivityLogs(new LogsQueryClient(credential, { endpoint: config.logAnalytics.endpoint, additionalPolicies: [{ policy: counter.policy("logAnalytics"), position: "perRetry" }] }), config.logAnalytics.workspaceId)
-        : null;
-      return new AzureSweepReader({ resourceGraph, authorization, principals: new GraphPrincipals(graph), activityLogs: logs, counter });
-    },
+    reader: () => createSweepReader({ armEndpoint: config.armEndpoint, graphEndpoint: config.graphEndpoint, logAnalytics: config.logAnalytics }, credential),
     stores() {
       const { queueEndpoint, blobEndpoint, container, runsTable } = config.sweep;
       if (!queueEndpoint || !blobEndpoint) throw new ConfigError("the sweep needs GRANTGUARD_QUEUE_ENDPOINT and GRANTGUARD_BLOB_ENDPOINT (the storage account's queue and blob endpoints)");
@@ -106,6 +93,33 @@ export function createSweepServices(config: Config, credential: TokenCredential,
       return stores;
     },
   };
+}
+
+/** Where a sweep reads: ARM (and Resource Graph behind it), Microsoft Graph, and the Log Analytics workspace if any. */
+export interface SweepEndpoints {
+  readonly armEndpoint: string;
+  readonly graphEndpoint: string;
+  readonly logAnalytics: { readonly workspaceId: string; readonly endpoint: string } | null;
+}
+
+/** A sweep reader with fresh Resource Graph, ARM, Graph and Log Analytics clients, each counting every request it sends (retries included). */
+export function createSweepReader(endpoints: SweepEndpoints, credential: TokenCredential): SweepReader {
+  const counter = new CallCounter();
+  const perRetry = { afterPhase: "Retry" } as const;
+  const resourceGraph = createResourceGraphClient(credential, endpoints.armEndpoint);
+  resourceGraph.pipeline.addPolicy(counter.policy("resourceGraph"), perRetry);
+  const authorization = createAuthorizationClient(credential, endpoints.armEndpoint);
+  authorization.pipeline.addPolicy(counter.policy("arm"), perRetry);
+  const graph = createGraphClient(credential, endpoints.graphEndpoint);
+  graph.pipeline.addPolicy(counter.policy("graph"), perRetry);
+  const la = endpoints.logAnalytics;
+  const logs = la ? new LogAnalyticsActivityLogs(new LogsQueryClient(credential, { endpoint: la.endpoint, additionalPolicies: [{ policy: counter.policy("logAnalytics"), position: "perRetry" }] }), la.workspaceId) : null;
+  return new AzureSweepReader({ resourceGraph, authorization, principals: new GraphPrincipals(graph), activityLogs: logs, counter });
+}
+
+/** The findings store in a table, with the given credential (the command line's sweep reads it as the operator). */
+export function createFindingsStore(tableEndpoint: string, table: string, credential: TokenCredential): FindingsStore {
+  return new TableFindingsStore(new TableClient(tableEndpoint, table, credential));
 }
 
 /** Role-assignment writes with someone else's credential (a caller restoring over HTTP). */

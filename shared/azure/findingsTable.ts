@@ -1,3 +1,4 @@
+import { statusOf } from "../errors.js";
 import { odata, RestError, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from "../model/finding.js";
 import { isDeepStrictEqual } from "node:util";
@@ -202,11 +203,16 @@ export class TableFindingsStore implements FindingsStore {
 
   /** The partitions that hold (or held) findings, from the partition index. */
   async listPartitions(): Promise<string[]> {
-    await this.#ensure();
     const partitions: string[] = [];
     const filter = odata`PartitionKey eq ${PARTITION_INDEX}`;
-    for await (const entity of this.client.listEntities<{ partition?: unknown }>({ queryOptions: { filter, select: ["partition"] } })) {
-      if (typeof entity.partition === "string") partitions.push(entity.partition);
+    try {
+      for await (const entity of this.client.listEntities<{ partition?: unknown }>({ queryOptions: { filter, select: ["partition"] } })) {
+        if (typeof entity.partition === "string") partitions.push(entity.partition);
+      }
+    } catch (error) {
+      // No table yet: nothing was ever written (read without creating it, so a reader may ask).
+      if (statusOf(error) === 404) return [];
+      throw error;
     }
     return partitions;
   }

@@ -191,15 +191,14 @@ export function planShards(runId: string, counts: ReadonlyMap<string, number>, s
   return messages;
 }
 
-/** Plans a run: records it, reads what shards need once, stages it, and enqueues the shards. */
-export async function planSweep(reader: SweepReader, stores: SweepStores, settings: SweepRunSettings, now: Date, runId = newRunId(now)): Promise<{ readonly runId: string; readonly shards: number; readonly evidenceGaps: readonly string[] }> {
-  await stores.runs.start(runId, now.toISOString());
+/** A run's plan and its shards, read from Azure once: what a timer stages and enqueues, or what a command line runs in place. */
+export async function readPlan(reader: SweepReader, findings: Pick<FindingsStore, "listPartitions">, settings: SweepRunSettings, now: Date, runId: string): Promise<{ readonly plan: SweepPlan; readonly shards: readonly ShardMessage[]; readonly evidenceGaps: readonly string[] }> {
   const logs = reader.activityLogs;
   const [counts, tree, roles, stored, evidence] = await Promise.all([
     reader.partitionCounts(),
     reader.tree(),
     reader.roleDefinitions(),
-    stores.findings.listPartitions(),
+    findings.listPartitions(),
     logs ? gatherActivity(logs, { lookbackDays: settings.lookbackDays }) : Promise.resolve(noLogs(settings.lookbackDays)),
   ]);
   const subscriptions = new Set(tree.subscriptions.map((s) => s.subscriptionId.toLowerCase()));
@@ -208,15 +207,21 @@ export async function planSweep(reader: SweepReader, stores: SweepStores, settin
   const all = new Map(counts);
   for (const s of subscriptions) if (!all.has(s)) all.set(findingsPartition(subscriptionSubjectId(s)), 0);
   for (const p of stored) if (!all.has(p)) all.set(p, 0);
-  const messages = planShards(runId, all, subscriptions, settings.shardAssignments);
   // Facts compare a principal's home tenant with this one: never judge with a tenant id that is not known.
   if (!tree.tenantId) throw new GrantGuardError("Resource Graph shows no subscription or management group of the tenant: the sweep's identity needs Reader on the tenant root group (or on each subscription)");
-  await stores.staging.put({ runId, now: now.toISOString(), tenantId: tree.tenantId, roles, tree, evidence });
-  const gaps = evidenceGaps(evidence);
+  const plan: SweepPlan = { runId, now: now.toISOString(), tenantId: tree.tenantId, roles, tree, evidence };
+  return { plan, shards: planShards(runId, all, subscriptions, settings.shardAssignments), evidenceGaps: evidenceGaps(evidence) };
+}
+
+/** Plans a run: records it, reads what shards need once, stages it, and enqueues the shards. */
+export async function planSweep(reader: SweepReader, stores: SweepStores, settings: SweepRunSettings, now: Date, runId = newRunId(now)): Promise<{ readonly runId: string; readonly shards: number; readonly evidenceGaps: readonly string[] }> {
+  await stores.runs.start(runId, now.toISOString());
+  const { plan, shards, evidenceGaps: gaps } = await readPlan(reader, stores.findings, settings, now, runId);
+  await stores.staging.put(plan);
   // The shard count is recorded before any shard can report, so the run cannot close early.
-  await stores.runs.planned(runId, { shards: messages.length, calls: reader.calls(), evidenceGaps: gaps });
-  await stores.queue.send(messages);
-  return { runId, shards: messages.length, evidenceGaps: gaps };
+  await stores.runs.planned(runId, { shards: shards.length, calls: reader.calls(), evidenceGaps: gaps });
+  await stores.queue.send(shards);
+  return { runId, shards: shards.length, evidenceGaps: gaps };
 }
 
 function noLogs(lookbackDays: number): ActivityEvidence {
@@ -265,7 +270,13 @@ export interface ShardOutcome {
  */
 export async function sweepShard(message: ShardMessage, reader: SweepReader, stores: SweepStores, judging: ShardJudging, sink: SweepSink = {}): Promise<ShardOutcome> {
   if (await stores.runs.hasShard(message.runId, message.shard)) return { status: "duplicate", result: null, run: null };
-  const plan = await judging.plan(message.runId);
+  const result = await judgeShard(message, await judging.plan(message.runId), reader, stores.findings, judging, sink);
+  if (!(await stores.runs.recordShard(message.runId, result))) return { status: "duplicate", result: null, run: null };
+  return { status: "judged", result, run: await stores.runs.finishIfComplete(message.runId, judging.clock()) };
+}
+
+/** Judges and commits one shard's partitions against the store; returns what it did. */
+export async function judgeShard(message: ShardMessage, plan: SweepPlan, reader: SweepReader, findings: FindingsStore, judging: Omit<ShardJudging, "plan">, sink: SweepSink = {}): Promise<ShardResult> {
   const now = new Date(plan.now);
   const owned = new Set(message.partitions);
   const assignments: RoleAssignment[] = [];
@@ -301,7 +312,7 @@ export async function sweepShard(message: ShardMessage, reader: SweepReader, sto
     activity: new ActivityIndex(plan.evidence, roles.values(), now),
   };
   const totals = { partitions: 0, assignments: 0, subscriptions: 0, findingWrites: 0, opened: 0, resolved: 0, holding: 0, evaluationErrors: 0 };
-  const deps = { findings: stores.findings, policies: judging.policies, exemptions: judging.exemptions, now, runId: message.runId };
+  const deps = { findings, policies: judging.policies, exemptions: judging.exemptions, now, runId: message.runId };
   for (const slice of partitionInventory(inventory, owned)) {
     const judged = await sweepPartition(slice, inventory, deps, sink);
     totals.partitions += 1;
@@ -314,9 +325,59 @@ export async function sweepShard(message: ShardMessage, reader: SweepReader, sto
     totals.evaluationErrors += judged.errors.length;
   }
   const counted = new Set(assignments.map((a) => a.principalId.toLowerCase())).size;
-  const result: ShardResult = { shard: message.shard, status: "succeeded", counts: { ...totals, principals: counted }, calls: reader.calls(), finishedAt: judging.clock().toISOString(), error: null };
-  if (!(await stores.runs.recordShard(message.runId, result))) return { status: "duplicate", result: null, run: null };
-  return { status: "judged", result, run: await stores.runs.finishIfComplete(message.runId, judging.clock()) };
+  return { shard: message.shard, status: "succeeded", counts: { ...totals, principals: counted }, calls: reader.calls(), finishedAt: judging.clock().toISOString(), error: null };
+}
+
+/** What a sweep run in place did: its plan's facts and the sums of its shards. */
+export interface InPlaceRun {
+  readonly runId: string;
+  readonly shards: number;
+  readonly counts: ShardCounts;
+  readonly calls: CallCounts;
+  readonly evidenceGaps: readonly string[];
+}
+
+/**
+ * Runs a whole sweep in this process, shard after shard, with no queue: the command line's live
+ * sweep. With a read-only store (dryRunFindings) it judges and reports what would change.
+ */
+export async function sweepInPlace(reader: SweepReader, findings: FindingsStore, judging: Omit<ShardJudging, "plan">, settings: SweepRunSettings, sink: SweepSink & { shard?(done: number, total: number): void } = {}): Promise<InPlaceRun> {
+  const now = judging.clock();
+  const runId = newRunId(now);
+  const { plan, shards, evidenceGaps: gaps } = await readPlan(reader, findings, settings, now, runId);
+  let counts = NO_COUNTS;
+  for (const [i, message] of shards.entries()) {
+    const result = await judgeShard(message, plan, reader, findings, judging, sink);
+    counts = Object.fromEntries(Object.keys(NO_COUNTS).map((k) => [k, counts[k as keyof ShardCounts] + result.counts[k as keyof ShardCounts]])) as unknown as ShardCounts;
+    sink.shard?.(i + 1, shards.length);
+  }
+  return { runId, shards: shards.length, counts, calls: reader.calls(), evidenceGaps: gaps };
+}
+
+/** A findings store that reads the real one and writes nothing: commits succeed and are only counted (a dry run). */
+export function dryRunFindings(store: FindingsStore): FindingsStore & { readonly wouldWrite: () => number } {
+  let count = 0;
+  const refuse = (): never => {
+    throw new GrantGuardError("a dry run writes nothing");
+  };
+  // The partition index is registered before a partition's first write: a partition it lacks holds nothing to read.
+  let indexed: Promise<ReadonlySet<string>> | undefined;
+  const listed = () => (indexed ??= store.listPartitions().then((ps) => new Set(ps)));
+  return {
+    list: (options) => store.list(options),
+    read: (id) => store.read(id),
+    readPartition: async (partition) => ((await listed()).has(partition) ? store.readPartition(partition) : { partition, findings: [], versions: new Map() }),
+    listPartitions: async () => [...(await listed())],
+    listPendingAlerts: (options) => store.listPendingAlerts(options),
+    commit: async () => refuse(),
+    claimAlerts: async () => refuse(),
+    clearAlertsPending: async () => refuse(),
+    commitPartition: async (_record, findings) => {
+      count += findings.length;
+      return true;
+    },
+    wouldWrite: () => count,
+  };
 }
 
 /** Records a shard the queue gave up on (its poison-queue copy): the run then closes as failed instead of waiting for ever. */
