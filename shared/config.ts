@@ -102,7 +102,7 @@ const settingsSchema = z.object({
     .default(DEFAULT_SWEEP_SCHEDULE),
   GRANTGUARD_SWEEP_RUNS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("sweepRuns"),
   GRANTGUARD_SWEEP_CONTAINER: z.string().regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "must be a valid blob container name (3-63 lower-case letters, digits and single hyphens)").default("sweeps"),
-  GRANTGUARD_SWEEP_SHARD_ASSIGNMENTS: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  GRANTGUARD_SWEEP_SHARD_ASSIGNMENTS: z.coerce.number().int().min(1).max(100_000).default(10_000),
   GRANTGUARD_SWEEP_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(730).default(90),
 })
   .refine((s) => !s.GRANTGUARD_WEBHOOK_URL || s.GRANTGUARD_WEBHOOK_SECRET, { message: "GRANTGUARD_WEBHOOK_SECRET is required when GRANTGUARD_WEBHOOK_URL is set", path: ["GRANTGUARD_WEBHOOK_SECRET"] })

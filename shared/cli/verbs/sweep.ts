@@ -150,7 +150,7 @@ async function liveSweep(context: VerbContext, options: { readonly policiesDir: 
   const progress = options.showProgress ? progressBar(io, options.write ? "sweeping" : "sweeping (dry run)") : null;
   if (options.showProgress) io.status("planning: Resource Graph, role definitions, logs…");
   try {
-    const run = await sweepInPlace(reader, dry ?? stored, { policies: pack.policies, exemptions: pack.exemptions, clock: () => new Date() }, { shardAssignments: 5_000, lookbackDays: options.lookbackDays }, {
+    const run = await sweepInPlace(reader, dry ?? stored, { policies: pack.policies, exemptions: pack.exemptions, clock: () => new Date() }, { shardAssignments: 10_000, lookbackDays: options.lookbackDays }, {
       finding(f) {
         tally.add(f);
         if (options.asJson) spool.add(f.policyId, `,\n    ${nestedJson(f, 2)}`);
