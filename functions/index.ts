@@ -5,7 +5,7 @@ import { dispatchAlertsHandler } from "./dispatchAlerts.js";
 import { judgeGrantEventHandler } from "./judgeGrantEvent.js";
 import { restoreAssignmentHandler } from "./restoreAssignment.js";
 import { sendAlertDigestHandler } from "./sendAlertDigest.js";
-import { SWEEP_QUEUE } from "../shared/config.js";
+import { STORAGE_CONNECTION, SWEEP_QUEUE } from "../shared/usecases/sweepQueue.js";
 
 /** An Event Grid–triggered function, served at /runtime/webhooks/EventGrid?functionName={name}. */
 export interface EventGridRegistration {
@@ -45,8 +45,6 @@ export interface StorageQueueRegistration {
 /** One function of the app, as data: functions/app.ts registers it with the Functions host, the dev host serves it. */
 export type FunctionRegistration = EventGridRegistration | HttpRegistration | TimerRegistration | StorageQueueRegistration;
 
-/** The identity-based connection of the sweep's queue triggers: GRANTGUARD_STORAGE__queueServiceUri (plus __credential/__clientId in Azure). */
-export const STORAGE_CONNECTION = "GRANTGUARD_STORAGE";
 
 /** Every function of the app. Nothing here calls the Functions host: importing this list has no side effect. */
 export const functionRegistrations: readonly FunctionRegistration[] = [

@@ -58,9 +58,6 @@ const routesSchema = z
 /** Daily at 03:00 (UTC unless WEBSITE_TIME_ZONE says otherwise). */
 export const DEFAULT_SWEEP_SCHEDULE = "0 0 3 * * *";
 
-/** The Storage queue the sweep's shards wait on; the Functions host moves a shard that keeps failing to `{queue}-poison`. */
-export const SWEEP_QUEUE = "sweep-shards";
-
 const settingsSchema = z.object({
   GRANTGUARD_ARM_ENDPOINT: httpsUrl.default("https://management.azure.com"),
   GRANTGUARD_GRAPH_ENDPOINT: httpsUrl.default("https://graph.microsoft.com"),

@@ -21,7 +21,7 @@ import { QueueClient } from "@azure/storage-queue";
 import { ContainerClient } from "@azure/storage-blob";
 import { LogsQueryClient } from "@azure/monitor-query-logs";
 import { ConfigError } from "../errors.js";
-import { SWEEP_QUEUE } from "../config.js";
+import { SWEEP_QUEUE } from "../usecases/sweepQueue.js";
 import type { SweepReader, SweepStores } from "../usecases/sweepRun.js";
 import { AzureSweepReader, CallCounter } from "./sweepReader.js";
 import { BlobSweepStaging, StorageShardQueue, TableSweepRuns } from "./sweepStorage.js";

@@ -232,6 +232,23 @@ describe("the live sweep through the queue", () => {
   });
 });
 
+describe("what a sweep reads from Resource Graph", () => {
+  it("counts assignments per partition in one query, and lists every subscription and management group with its parent from resourcecontainers", async () => {
+    const reader = (await getRuntime()).sweep.reader();
+    const counts = await reader.partitionCounts();
+    expect(Object.fromEntries(counts)).toEqual({ "5a5a5a5a-0000-4000-8000-000000000001": 7, "5b5b5b5b-0000-4000-8000-000000000002": 1, "mg-contoso-platform": 1 });
+    expect(await reader.tree()).toEqual({
+      tenantId: tenant.tenantId,
+      managementGroups: [{ name: "contoso-platform", parent: null }],
+      subscriptions: [
+        { subscriptionId: "5a5a5a5a-0000-4000-8000-000000000001", managementGroup: "contoso-platform" },
+        { subscriptionId: "5b5b5b5b-0000-4000-8000-000000000002", managementGroup: "contoso-platform" },
+      ],
+    });
+    expect(reader.calls()).toEqual({ resourceGraph: 2, arm: 0, graph: 0, logAnalytics: 0 });
+  });
+});
+
 describe("the dev host's queue trigger", () => {
   it("decodes base64 JSON, deletes a message on success, lets a failed one reappear with its dequeue count, moves it to {queue}-poison after maxDequeueCount, and runs at most batchSize + newBatchThreshold at once", async () => {
     const credential = createManagedIdentityCredential({ clientId: undefined, timeoutMs: 10_000 });
