@@ -75,6 +75,7 @@ interface RunEntity {
   planCalls?: string;
   evidenceGaps?: string;
   failedShards?: string;
+  error?: string;
 }
 
 interface ShardEntity {
@@ -114,6 +115,10 @@ export class TableSweepRuns implements SweepRuns {
 
   async planned(runId: string, plan: { readonly shards: number; readonly calls: CallCounts; readonly evidenceGaps: readonly string[] }): Promise<void> {
     await this.client.updateEntity<RunEntity>({ partitionKey: runId, rowKey: RUN_ROW, status: "running", shards: plan.shards, planCalls: JSON.stringify(plan.calls), evidenceGaps: JSON.stringify(plan.evidenceGaps) }, "Merge");
+  }
+
+  async abandon(runId: string, reason: string, now: Date): Promise<void> {
+    await this.client.updateEntity<RunEntity>({ partitionKey: runId, rowKey: RUN_ROW, status: "failed", finishedAt: now.toISOString(), error: reason.slice(0, 8_000) }, "Merge");
   }
 
   async hasShard(runId: string, shard: number): Promise<boolean> {
@@ -198,5 +203,6 @@ function toRecord(e: RunEntity): SweepRunRecord {
     calls: json(e.calls, json(e.planCalls, NO_CALLS)),
     evidenceGaps: json(e.evidenceGaps, []),
     failedShards: json(e.failedShards, []),
+    error: e.error ?? null,
   };
 }

@@ -129,12 +129,16 @@ export interface SweepRunRecord {
   /** Log answers that were not complete: the facts they feed stayed null. */
   readonly evidenceGaps: readonly string[];
   readonly failedShards: readonly number[];
+  /** Why the run failed before any shard was queued (its plan could not be made); null otherwise. */
+  readonly error: string | null;
 }
 
 /** The run records (a table): each shard's result is recorded once; the last one closes the run. */
 export interface SweepRuns {
   start(runId: string, startedAt: string): Promise<void>;
   planned(runId: string, plan: { readonly shards: number; readonly calls: CallCounts; readonly evidenceGaps: readonly string[] }): Promise<void>;
+  /** Closes a run whose plan failed (no shard was queued): failed, with the reason, never left planning. */
+  abandon(runId: string, reason: string, now: Date): Promise<void>;
   /** True when this shard's result is already recorded (a duplicate delivery has nothing left to do). */
   hasShard(runId: string, shard: number): Promise<boolean>;
   /** Records a shard's result; false when one was recorded already (the first stands). */
@@ -216,12 +220,20 @@ export async function readPlan(reader: SweepReader, findings: Pick<FindingsStore
 /** Plans a run: records it, reads what shards need once, stages it, and enqueues the shards. */
 export async function planSweep(reader: SweepReader, stores: SweepStores, settings: SweepRunSettings, now: Date, runId = newRunId(now)): Promise<{ readonly runId: string; readonly shards: number; readonly evidenceGaps: readonly string[] }> {
   await stores.runs.start(runId, now.toISOString());
-  const { plan, shards, evidenceGaps: gaps } = await readPlan(reader, stores.findings, settings, now, runId);
-  await stores.staging.put(plan);
-  // The shard count is recorded before any shard can report, so the run cannot close early.
-  await stores.runs.planned(runId, { shards: shards.length, calls: reader.calls(), evidenceGaps: gaps });
-  await stores.queue.send(shards);
-  return { runId, shards: shards.length, evidenceGaps: gaps };
+  let planned = false;
+  try {
+    const { plan, shards, evidenceGaps: gaps } = await readPlan(reader, stores.findings, settings, now, runId);
+    await stores.staging.put(plan);
+    // The shard count is recorded before any shard can report, so the run cannot close early.
+    await stores.runs.planned(runId, { shards: shards.length, calls: reader.calls(), evidenceGaps: gaps });
+    planned = true;
+    await stores.queue.send(shards);
+    return { runId, shards: shards.length, evidenceGaps: gaps };
+  } catch (error) {
+    // Shards already queued will close the run themselves; with none queued, nothing would.
+    if (!planned) await stores.runs.abandon(runId, error instanceof Error ? error.message : String(error), new Date()).catch(() => undefined);
+    throw error;
+  }
 }
 
 function noLogs(lookbackDays: number): ActivityEvidence {

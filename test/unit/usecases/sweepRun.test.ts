@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PendingAlert } from "../../../shared/findings/store.js";
-import { holdingOpenSweeps, parseShardMessage, planShards, ShardMessageError, type SweepRunRecord } from "../../../shared/usecases/sweepRun.js";
+import { holdingOpenSweeps, NO_CALLS, parseShardMessage, planShards, planSweep, ShardMessageError, type SweepReader, type SweepRunRecord, type SweepRuns, type SweepStores } from "../../../shared/usecases/sweepRun.js";
 import { queueSettingsFromHostJson, decodeQueueMessage } from "../../../local/devhost.js";
 import { InMemoryFindingsStore } from "../../support/fakes.js";
 
@@ -34,8 +34,24 @@ describe("planning a sweep's shards", () => {
   });
 });
 
+describe("a run whose plan fails", () => {
+  it("is closed as failed with the reason, instead of staying in planning for ever, and nothing is queued", async () => {
+    const events: string[] = [];
+    const runs = {
+      start: async (runId: string) => void events.push(`start ${runId}`),
+      planned: async () => void events.push("planned"),
+      abandon: async (_runId: string, reason: string) => void events.push(`abandon ${reason}`),
+    } as unknown as SweepRuns;
+    const stores = { runs, findings: new InMemoryFindingsStore(), staging: { put: async () => void events.push("staged") }, queue: { send: async () => void events.push("queued") } } as unknown as SweepStores;
+    const refused = Object.assign(new Error("Resource Graph refused the query (403)"), { statusCode: 403 });
+    const reader = { calls: () => NO_CALLS, activityLogs: null, partitionCounts: async () => Promise.reject(refused), tree: async () => ({ tenantId: "t", managementGroups: [], subscriptions: [] }), roleDefinitions: async () => [] } as unknown as SweepReader;
+    await expect(planSweep(reader, stores, { shardAssignments: 10, lookbackDays: 90 }, new Date("2026-12-01T00:00:00Z"), "run-x")).rejects.toThrow("403");
+    expect(events).toEqual(["start run-x", "abandon Resource Graph refused the query (403)"]);
+  });
+});
+
 describe("the outbox during a sweep", () => {
-  const run = (status: SweepRunRecord["status"], startedAt = new Date().toISOString()): SweepRunRecord => ({ runId: "r1", startedAt, status, shards: 2, finishedAt: null, counts: { partitions: 0, assignments: 0, subscriptions: 0, principals: 0, findingWrites: 0, opened: 0, resolved: 0, holding: 0, evaluationErrors: 0 }, calls: { resourceGraph: 0, arm: 0, graph: 0, logAnalytics: 0 }, evidenceGaps: [], failedShards: [] });
+  const run = (status: SweepRunRecord["status"], startedAt = new Date().toISOString()): SweepRunRecord => ({ runId: "r1", startedAt, status, shards: 2, finishedAt: null, counts: { partitions: 0, assignments: 0, subscriptions: 0, principals: 0, findingWrites: 0, opened: 0, resolved: 0, holding: 0, evaluationErrors: 0 }, calls: { resourceGraph: 0, arm: 0, graph: 0, logAnalytics: 0 }, evidenceGaps: [], failedShards: [], error: null });
   const pending = (lastEventId: string | null) => ({ finding: { id: lastEventId ?? "event", lastEventId }, version: "1", writtenAt: new Date(), claimedUntil: null, mayBeRecorded: false }) as unknown as PendingAlert;
 
   it("holds an open run's changes until the run closes, and never an event's", async () => {
