@@ -81,6 +81,8 @@ export const shardMessageSchema = z.strictObject({
   shards: z.number().int().min(1),
   partitions: z.array(z.string().min(1).max(200)),
   subscriptions: z.array(z.string().min(1).max(100)),
+  /** Partitions Resource Graph counted assignments in: the only ones worth asking it about (a subscription that is gone has none, and may be refused). */
+  listed: z.array(z.string().min(1).max(200)),
   tenantScope: z.boolean(),
 });
 export type ShardMessage = z.infer<typeof shardMessageSchema>;
@@ -173,7 +175,7 @@ export function newRunId(now: Date): string {
 const isTenantScopePartition = (partition: string) => partition === "root" || partition.startsWith("mg-");
 
 // Keeps a shard message far under the queue's 64 KiB (base64 adds a third).
-const MAX_PARTITIONS_PER_SHARD = 400;
+const MAX_PARTITIONS_PER_SHARD = 250;
 
 /** Splits subscription partitions into shards of about `target` assignments each (a partition is never split), plus one tenant-scope shard. */
 export function planShards(runId: string, counts: ReadonlyMap<string, number>, subscriptions: ReadonlySet<string>, target: number): ShardMessage[] {
@@ -190,8 +192,9 @@ export function planShards(runId: string, counts: ReadonlyMap<string, number>, s
   }
   const tenantPartitions = [...counts.keys()].filter(isTenantScopePartition).sort();
   const shards = bins.length + 1;
-  const messages: ShardMessage[] = bins.map((bin, shard) => ({ runId, shard, shards, partitions: bin.partitions.sort(), subscriptions: bin.partitions.filter((p) => subscriptions.has(p)), tenantScope: false }));
-  messages.push({ runId, shard: bins.length, shards, partitions: tenantPartitions, subscriptions: [], tenantScope: true });
+  const listed = (ps: readonly string[]) => ps.filter((p) => (counts.get(p) ?? 0) > 0);
+  const messages: ShardMessage[] = bins.map((bin, shard) => ({ runId, shard, shards, partitions: bin.partitions.sort(), subscriptions: bin.partitions.filter((p) => subscriptions.has(p)), listed: listed(bin.partitions), tenantScope: false }));
+  messages.push({ runId, shard: bins.length, shards, partitions: tenantPartitions, subscriptions: [], listed: listed(tenantPartitions), tenantScope: true });
   return messages;
 }
 
@@ -302,7 +305,8 @@ export async function judgeShard(message: ShardMessage, plan: SweepPlan, reader:
       }
     }
   };
-  const subscriptionPartitions = message.partitions.filter((p) => !isTenantScopePartition(p));
+  // Only subscriptions that exist or hold assignments are asked about; a partition only the store remembers has nothing left to list.
+  const subscriptionPartitions = [...new Set([...message.subscriptions, ...message.listed])].filter((p) => !isTenantScopePartition(p));
   if (subscriptionPartitions.length > 0) for await (const page of reader.subscriptionAssignments(subscriptionPartitions)) keep(page);
   if (message.tenantScope) for await (const page of reader.tenantScopeAssignments()) keep(page);
 

@@ -17,6 +17,8 @@ describe("planning a sweep's shards", () => {
     for (const s of bins) expect(s.partitions.reduce((n, p) => n + (counts.get(p) ?? 0), 0)).toBeLessThanOrEqual(1000);
     expect(bins).toHaveLength(2);
     expect(shards.every((s) => s.shards === shards.length && s.runId === "run-1")).toBe(true);
+    // Resource Graph is asked only about partitions it counted assignments in.
+    expect(shards.flatMap((s) => s.listed).sort()).toEqual([sub(1), sub(2), sub(3), sub(4), "mg-platform"]);
     expect(shards.map((s) => s.shard)).toEqual(shards.map((_, i) => i));
   });
 
@@ -30,7 +32,7 @@ describe("planning a sweep's shards", () => {
   it("refuses a message that is not a shard with an error that names what is wrong", () => {
     expect(() => parseShardMessage("not json")).toThrow(ShardMessageError);
     expect(() => parseShardMessage({ runId: "r", shard: -1, shards: 1, partitions: [], subscriptions: [], tenantScope: false })).toThrow(/shard/);
-    expect(parseShardMessage(JSON.stringify({ runId: "r", shard: 0, shards: 1, partitions: ["root"], subscriptions: [], tenantScope: true }))).toMatchObject({ partitions: ["root"] });
+    expect(parseShardMessage(JSON.stringify({ runId: "r", shard: 0, shards: 1, partitions: ["root"], subscriptions: [], listed: [], tenantScope: true }))).toMatchObject({ partitions: ["root"] });
   });
 });
 
