@@ -112,6 +112,25 @@ describe("the live sweep through the queue", () => {
     }
   });
 
+  it("resolves the findings of a subscription that has left the tenant, found through the store's partition index", async () => {
+    const runtime = await getRuntime();
+    const host = await startHost();
+    try {
+      const gone = "9e9e9e9e-0000-4000-8000-000000000009";
+      const [model] = (await runtime.services.findings.list({ status: "open" })).filter((f) => f.subscriptionId === "5a5a5a5a-0000-4000-8000-000000000001");
+      const scope = `/subscriptions/${gone}`;
+      const orphan = { ...model!, id: `${model!.policyId}.gone`, scope, subscriptionId: gone, assignmentId: `${scope}/providers/Microsoft.Authorization/roleAssignments/0f0f0f0f-0000-4000-8000-000000000000` };
+      expect(await runtime.services.findings.commitPartition(await runtime.services.findings.readPartition(gone), [orphan])).toBe(true);
+      const since = new Date().toISOString();
+      await fireSweep(host);
+      const run = await closedRun(runtime, since);
+      expect(run.counts.resolved).toBe(1);
+      expect((await runtime.services.findings.list({ subscriptionId: gone })).map((f) => [f.id, f.status])).toEqual([[orphan.id, "resolved"]]);
+    } finally {
+      await host.stop();
+    }
+  });
+
   it("retries a shard whose instance died after its first partition commit, and ends exactly where a clean run ends", async () => {
     const runtime = await azure.runtime({ GRANTGUARD_SWEEP_RUNS_TABLE: `runs${process.pid}k` });
     const stores = runtime.sweep.stores();
