@@ -12,8 +12,6 @@ export async function sweepShardHandler(message: unknown, context: InvocationCon
   if (r) context.log(`SWEEP shard ${r.shard}: ${r.counts.partitions} partition(s), ${r.counts.assignments} assignment(s), ${r.counts.findingWrites} finding write(s), ${r.counts.resolved} resolved`);
   const run = outcome.run;
   if (run) context.log(`SWEEP ${run.runId} ${run.status.toUpperCase()}: ${run.counts.assignments} assignment(s) in ${run.shards} shard(s), ${run.counts.findingWrites} finding write(s)${run.failedShards.length ? `, shard(s) ${run.failedShards.join(", ")} failed` : ""}`);
-  if (outcome.alerts && "error" in outcome.alerts) context.warn(`alerts not sent yet (kept in the outbox): ${outcome.alerts.error}`);
-  else if (outcome.alerts?.queued) context.log(`  ALERTS queued ${outcome.alerts.queued}, delivered ${outcome.alerts.delivered} in ${outcome.alerts.messages} message(s)`);
 }
 
 /** Queue trigger on sweep-shards-poison: a shard the queue gave up on is marked failed, so its run ends rather than waits. */

@@ -258,9 +258,9 @@ async function runSweep(host: DevHost, runtime: Runtime): Promise<SweepReport> {
   for (;;) {
     const run = (await runs.list({ since })).find((r) => r.status === "succeeded" || r.status === "failed");
     if (run) {
-      // The shard that closed the run sends its alerts before its invocation ends; a round here catches any left.
+      // The run is closed: the outbox releases its changes, and a round here sends them as the timer would.
       await host.queuesSettled();
-      await runtime.dispatchAlerts();
+      while ((await runtime.dispatchAlerts()).queued > 0);
       const alerts = (await runtime.services.deliveries.list()).length - before;
       const durationMs = run.finishedAt ? Date.parse(run.finishedAt) - Date.parse(run.startedAt) : null;
       return { id: run.runId, status: run.status, startedAt: run.startedAt, finishedAt: run.finishedAt, durationMs, assignments: run.counts.assignments, principals: run.counts.principals, shards: run.shards, calls: run.calls, findingWrites: run.counts.findingWrites, resolved: run.counts.resolved, alerts, evidenceGaps: run.evidenceGaps };

@@ -35,8 +35,8 @@ export interface Runtime {
   readonly sweep: SweepServices;
   /** The sweep's timer: plans a run and puts its shards on the queue. */
   planSweep(): Promise<{ readonly runId: string; readonly shards: number; readonly evidenceGaps: readonly string[] }>;
-  /** Judges one shard from the queue; when it closes the run, one outbox round sends the run's alerts together. */
-  sweepShard(raw: unknown): Promise<ShardOutcome & { readonly alerts: DispatchReport | { readonly error: string } | null }>;
+  /** Judges one shard from the queue (the run's alerts leave through the outbox once the run is closed). */
+  sweepShard(raw: unknown): Promise<ShardOutcome>;
   /** Marks a shard the queue gave up on (its poison-queue message) as failed in its run. */
   sweepShardFailed(raw: unknown): Promise<SweepRunRecord | null>;
 }
@@ -82,12 +82,10 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     services,
     sweep,
     planSweep: () => planSweep(sweep.reader(), sweep.stores(), config.sweep, now()),
-    async sweepShard(raw) {
-      const outcome = await sweepShard(parseShardMessage(raw), sweep.reader(), sweep.stores(), { policies: pack.policies, exemptions: pack.exemptions, plan, clock: now });
-      // The run's changes wait in the outbox; the shard that closes the run sends them in one round (a summary per channel when many).
-      const alerts = outcome.run ? await dispatchAlerts(dispatch).catch((error: unknown) => ({ error: describeError(error) })) : null;
-      return { ...outcome, alerts };
-    },
+    // The run's changes wait in the outbox while the run is open; once the last shard closes it, the
+    // outbox timer's next round sends them together (one summary per channel past the threshold). The
+    // shard does not send them itself: a large round would hold its invocation near the host's time-out.
+    sweepShard: (raw) => sweepShard(parseShardMessage(raw), sweep.reader(), sweep.stores(), { policies: pack.policies, exemptions: pack.exemptions, plan, clock: now }),
     sweepShardFailed: (raw) => recordFailedShard(parseShardMessage(raw), sweep.stores().runs, now, "the queue gave up on the shard after its maximum number of deliveries (moved to the poison queue)"),
     policies: pack.policies,
     pack,
