@@ -157,7 +157,8 @@ export class TableFindingsStore implements FindingsStore {
   }
 
   async readPartition(partition: string): Promise<PartitionRecord> {
-    await this.#ensure();
+    // Read without creating the table (a commit creates it), so a read-only caller — the command
+    // line's dry-run sweep with Storage Table Data Reader — may read.
     const versions = new Map<string, string>();
     const findings: Finding[] = [];
     const rows = async (from: string | null, to: string, each: (entity: TableEntityResult<Record<string, unknown>>) => void) => {
@@ -165,13 +166,19 @@ export class TableFindingsStore implements FindingsStore {
       for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) each(entity);
     };
     // The findings, and beside them the versions of the partition's outbox markers, which a commit keeps.
-    await Promise.all([
-      rows(null, "~", (entity) => {
-        versions.set(entity.rowKey ?? "", entity.etag);
-        findings.push(this.#parse(entity));
-      }),
-      rows(PENDING_ROW_PREFIX, PENDING_ROW_END, (entity) => versions.set(entity.rowKey ?? "", entity.etag)),
-    ]);
+    try {
+      await Promise.all([
+        rows(null, "~", (entity) => {
+          versions.set(entity.rowKey ?? "", entity.etag);
+          findings.push(this.#parse(entity));
+        }),
+        rows(PENDING_ROW_PREFIX, PENDING_ROW_END, (entity) => versions.set(entity.rowKey ?? "", entity.etag)),
+      ]);
+    } catch (error) {
+      // No table yet: nothing was ever written.
+      if (statusOf(error) === 404) return { partition, findings: [], versions: new Map() };
+      throw error;
+    }
     return { partition, findings, versions };
   }
 

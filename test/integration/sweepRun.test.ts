@@ -12,6 +12,8 @@ import { functionRegistrations, type FunctionRegistration } from "../../function
 import { fixture, startTestAzure, type TestAzure } from "../support/testAzure.js";
 import { QueueClient } from "@azure/storage-queue";
 import { createManagedIdentityCredential } from "../../shared/azure/credential.js";
+import { createFindingsStore } from "../../shared/azure/compose.js";
+import { TableServiceClient } from "@azure/data-tables";
 
 // The live sweep end to end: the timer fired through the dev host's admin API, shards on Azurite's
 // queue taken by the dev host's queue trigger, Resource Graph, ARM, Graph and Log Analytics read
@@ -265,6 +267,19 @@ describe("what a sweep reads from Resource Graph", () => {
       ],
     });
     expect(reader.calls()).toEqual({ resourceGraph: 2, arm: 0, graph: 0, logAnalytics: 0 });
+  });
+});
+
+describe("a dry run's reads", () => {
+  it("read a findings table that does not exist as empty, without creating it (a reader may not create tables)", async () => {
+    const credential = createManagedIdentityCredential({ clientId: undefined, timeoutMs: 10_000 });
+    const name = `neverwritten${process.pid}`;
+    const store = createFindingsStore(process.env.GRANTGUARD_TABLE_ENDPOINT!, name, credential);
+    expect(await store.listPartitions()).toEqual([]);
+    expect(await store.readPartition("5a5a5a5a-0000-4000-8000-000000000001")).toEqual({ partition: "5a5a5a5a-0000-4000-8000-000000000001", findings: [], versions: new Map() });
+    const tables: string[] = [];
+    for await (const t of new TableServiceClient(process.env.GRANTGUARD_TABLE_ENDPOINT!, credential).listTables()) tables.push(t.name ?? "");
+    expect(tables).not.toContain(name);
   });
 });
 
