@@ -260,7 +260,12 @@ async function runSweep(host: DevHost, runtime: Runtime): Promise<SweepReport> {
     if (run) {
       // The run is closed: the outbox releases its changes, and a round here sends them as the timer would.
       await host.queuesSettled();
-      while ((await runtime.dispatchAlerts()).queued > 0);
+      // Until every change of the run is handed to the outbox (the timer may be sending some of them meanwhile).
+      const ofRun = async () => (await runtime.services.findings.list({ alertPending: true })).filter((f) => f.lastEventId === `sweep:${run.runId}`).length;
+      while ((await runtime.dispatchAlerts()).queued > 0 || (await ofRun()) > 0) {
+        if (Date.now() > until) throw new Error(`the alerts of sweep ${run.runId} were not handed to the outbox within ${SWEEP_TIMEOUT_MS / 60_000} minutes`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
       const alerts = (await runtime.services.deliveries.list()).length - before;
       const durationMs = run.finishedAt ? Date.parse(run.finishedAt) - Date.parse(run.startedAt) : null;
       return { id: run.runId, status: run.status, startedAt: run.startedAt, finishedAt: run.finishedAt, durationMs, assignments: run.counts.assignments, principals: run.counts.principals, shards: run.shards, calls: run.calls, findingWrites: run.counts.findingWrites, resolved: run.counts.resolved, alerts, evidenceGaps: run.evidenceGaps };
