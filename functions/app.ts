@@ -13,6 +13,8 @@ export function registerFunction(registration: FunctionRegistration): void {
       return functions.app.http(registration.name, { methods: [...registration.methods], authLevel: registration.authLevel, route: registration.route, handler: registration.handler });
     case "timer":
       return functions.app.timer(registration.name, { schedule: registration.schedule, handler: registration.handler });
+    case "storageQueue":
+      return functions.app.storageQueue(registration.name, { queueName: registration.queueName, connection: registration.connection, handler: registration.handler });
   }
 }
 

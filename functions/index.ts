@@ -1,10 +1,13 @@
-import type { EventGridHandler, HttpHandler, HttpMethod, TimerHandler } from "@azure/functions";
+import type { EventGridHandler, HttpHandler, HttpMethod, StorageQueueHandler, TimerHandler } from "@azure/functions";
 import { drainAuditTrailHandler, signAuditDigestHandler } from "./auditTrail.js";
 import { exportAuditHandler, listAuditHandler } from "./auditApi.js";
+import { sweepShardHandler, sweepShardPoisonHandler } from "./sweepShard.js";
+import { sweepTenantHandler } from "./sweepTenant.js";
 import { dispatchAlertsHandler } from "./dispatchAlerts.js";
 import { judgeGrantEventHandler } from "./judgeGrantEvent.js";
 import { restoreAssignmentHandler } from "./restoreAssignment.js";
 import { sendAlertDigestHandler } from "./sendAlertDigest.js";
+import { STORAGE_CONNECTION, SWEEP_QUEUE } from "../shared/usecases/sweepQueue.js";
 
 /** An Event Grid–triggered function, served at /runtime/webhooks/EventGrid?functionName={name}. */
 export interface EventGridRegistration {
@@ -23,17 +26,27 @@ export interface HttpRegistration {
   readonly authLevel: "anonymous" | "function" | "admin";
 }
 
-/** A timer-triggered function: an NCRONTAB schedule for the Functions host, a short period for the dev host. */
+/** A timer-triggered function: an NCRONTAB schedule (or %SETTING%) for the Functions host, a short period for the dev host (null: only when fired). */
 export interface TimerRegistration {
   readonly name: string;
   readonly trigger: "timer";
   readonly handler: TimerHandler;
   readonly schedule: string;
-  readonly localPeriodMs: number;
+  readonly localPeriodMs: number | null;
+}
+
+/** A Storage-queue–triggered function; `connection` names the identity-based settings prefix ({connection}__queueServiceUri). */
+export interface StorageQueueRegistration {
+  readonly name: string;
+  readonly trigger: "storageQueue";
+  readonly handler: StorageQueueHandler;
+  readonly queueName: string;
+  readonly connection: string;
 }
 
 /** One function of the app, as data: functions/app.ts registers it with the Functions host, the dev host serves it. */
-export type FunctionRegistration = EventGridRegistration | HttpRegistration | TimerRegistration;
+export type FunctionRegistration = EventGridRegistration | HttpRegistration | TimerRegistration | StorageQueueRegistration;
+
 
 /** Every function of the app. Nothing here calls the Functions host: importing this list has no side effect. */
 export const functionRegistrations: readonly FunctionRegistration[] = [
@@ -46,4 +59,8 @@ export const functionRegistrations: readonly FunctionRegistration[] = [
   { name: "exportAudit", trigger: "http", handler: exportAuditHandler, methods: ["GET"], authLevel: "anonymous", route: "audit/export" },
   { name: "drainAuditTrail", trigger: "timer", handler: drainAuditTrailHandler, schedule: "30 * * * * *", localPeriodMs: 5_000 },
   { name: "signAuditDigest", trigger: "timer", handler: signAuditDigestHandler, schedule: "0 5 * * * *", localPeriodMs: 30_000 },
+  // The standing sweep: daily by default (the app setting holds the schedule); locally only when fired (npm start -- --sweep).
+  { name: "sweepTenant", trigger: "timer", handler: sweepTenantHandler, schedule: "%GRANTGUARD_SWEEP_SCHEDULE%", localPeriodMs: null },
+  { name: "sweepShard", trigger: "storageQueue", handler: sweepShardHandler, queueName: SWEEP_QUEUE, connection: STORAGE_CONNECTION },
+  { name: "sweepShardPoison", trigger: "storageQueue", handler: sweepShardPoisonHandler, queueName: `${SWEEP_QUEUE}-poison`, connection: STORAGE_CONNECTION },
 ];

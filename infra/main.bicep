@@ -38,6 +38,9 @@ param protectedScopes string = ''
 @description('At most this many revocations per window before revocation stops itself.')
 param maxRevocations int = 5
 
+@description('When the standing sweep runs: an NCRONTAB expression of six fields (UTC). Daily at 03:00 by default.')
+param sweepSchedule string = '0 0 3 * * *'
+
 @minValue(1)
 @description('Days each signed digest of the audit trail is kept immutable (the container\'s time-based retention).')
 param auditRetentionDays int = 2555
@@ -89,6 +92,7 @@ module app 'app/resources.bicep' = {
     protectedScopes: protectedScopes
     maxRevocations: maxRevocations
     auditRetentionDays: auditRetentionDays
+    sweepSchedule: sweepSchedule
     teamsWebhookUrl: teamsWebhookUrl
     slackWebhookUrl: slackWebhookUrl
     webhookUrl: webhookUrl

@@ -55,12 +55,14 @@ export async function shareWithCommandLine(local: LocalAzure, tls: LocalTls, con
       GRANTGUARD_ALERTS_TABLE: config.response.alertsTable,
       GRANTGUARD_AUDIT_TABLE: config.audit.table,
       ...(config.audit.digests ? { GRANTGUARD_BLOB_ENDPOINT: config.audit.digests.blobEndpoint, GRANTGUARD_AUDIT_CONTAINER: config.audit.digests.container, GRANTGUARD_KEY_VAULT_URL: config.audit.digests.keyVaultUrl, GRANTGUARD_AUDIT_KEY: config.audit.digests.keyName } : {}),
+      GRANTGUARD_FINDINGS_TABLE: config.findingsTable,
+      ...(config.logAnalytics ? { GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID: config.logAnalytics.workspaceId, GRANTGUARD_LOG_ANALYTICS_ENDPOINT: config.logAnalytics.endpoint } : {}),
     },
     managedIdentity: { endpoint: local.simulator.identityEndpoint, header },
     operator: { userId: admin.userPrincipalName, tokenEndpoint: `${local.simulator.url}/_simulator/tokens` },
   });
   return {
-    lines: [`grantguard: while this runs, the command line reaches this local Azure as ${admin.userPrincipalName} (settings in ${displayPath(file)}):`, "            npx grantguard revocations list    npx grantguard alerts list    npx grantguard restore ID --reason \"…\""],
+    lines: [`grantguard: while this runs, the command line reaches this local Azure as ${admin.userPrincipalName} (settings in ${displayPath(file)}):`, "            npx grantguard revocations list    npx grantguard alerts list    npx grantguard restore ID --reason \"…\"    npx grantguard sweep"],
     remove: () => removeLocalAzure(),
   };
 }

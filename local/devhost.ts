@@ -1,10 +1,17 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import functions from "@azure/functions";
-import type { EventGridHandler, HttpHandler, HttpResponseInit, InvocationContext, TimerHandler } from "@azure/functions";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { EventGridHandler, HttpHandler, HttpResponseInit, InvocationContext, StorageQueueHandler, TimerHandler } from "@azure/functions";
+import type { TokenCredential } from "@azure/identity";
+import { QueueClient, type DequeuedMessageItem } from "@azure/storage-queue";
 import { closeServer, listenOnLoopback, readBody, reply, replyText, RequestBodyTooLargeError } from "./listen.js";
 import { functionRegistrations, type FunctionRegistration } from "../functions/index.js";
 import { describeError } from "../shared/errors.js";
+import { packageRoot } from "../shared/config.js";
+import { createManagedIdentityCredential } from "../shared/azure/credential.js";
 
 /** A line a function (or the host itself, as "host") logged, with the invocation it came from. */
 export interface HostLog {
@@ -20,6 +27,59 @@ export interface DevHostOptions {
   readonly registrations?: readonly FunctionRegistration[];
   /** Largest request body accepted, else 413 (the host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: 100 MB). */
   readonly maxRequestBodyBytes?: number;
+  /** host.json's extensions.queues, over what the app's host.json says (tests shorten the waits). */
+  readonly queues?: Partial<QueueHostSettings>;
+  /** The app settings the host reads ({connection}__queueServiceUri); default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The identity queue triggers connect with (default: the managed identity, as an identity-based connection). */
+  readonly credential?: TokenCredential;
+}
+
+/** The queue trigger's host.json settings (extensions.queues), in milliseconds where the host takes a time span. */
+export interface QueueHostSettings {
+  readonly batchSize: number;
+  readonly newBatchThreshold: number;
+  readonly maxDequeueCount: number;
+  /** How long a failed message stays invisible before it is tried again. */
+  readonly visibilityTimeoutMs: number;
+  readonly maxPollingIntervalMs: number;
+  readonly messageEncoding: "base64" | "none";
+}
+
+// The Storage Queues extension's defaults (QueuesOptions, Microsoft.Azure.WebJobs.Extensions.Storage.Queues 5.x).
+const QUEUE_DEFAULTS: QueueHostSettings = { batchSize: 16, newBatchThreshold: 8, maxDequeueCount: 5, visibilityTimeoutMs: 0, maxPollingIntervalMs: 60_000, messageEncoding: "base64" };
+// While a function runs, the host keeps its message invisible for 10 minutes (renewed); a dead host's messages reappear after it.
+const PROCESSING_VISIBILITY_SECONDS = 600;
+const MIN_POLL_MS = 100;
+
+/** hh:mm:ss[.fff] (or a number of milliseconds, as host.json also accepts for maxPollingInterval) as milliseconds. */
+function timeSpanMs(value: unknown): number | undefined {
+  if (typeof value === "number") return value;
+  if (typeof value !== "string") return undefined;
+  const m = /^(\d+):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value.trim());
+  return m ? (Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1000 + (m[4] ? Math.round(Number(`0.${m[4]}`) * 1000) : 0) : undefined;
+}
+
+/** The app's host.json extensions.queues over the extension's defaults. */
+export function queueSettingsFromHostJson(hostJson: unknown): QueueHostSettings {
+  const q = ((hostJson as { extensions?: { queues?: Record<string, unknown> } } | null)?.extensions?.queues ?? {}) as Record<string, unknown>;
+  const batchSize = typeof q.batchSize === "number" ? q.batchSize : QUEUE_DEFAULTS.batchSize;
+  return {
+    batchSize,
+    newBatchThreshold: typeof q.newBatchThreshold === "number" ? q.newBatchThreshold : Math.floor(batchSize / 2),
+    maxDequeueCount: typeof q.maxDequeueCount === "number" ? q.maxDequeueCount : QUEUE_DEFAULTS.maxDequeueCount,
+    visibilityTimeoutMs: timeSpanMs(q.visibilityTimeout) ?? QUEUE_DEFAULTS.visibilityTimeoutMs,
+    maxPollingIntervalMs: timeSpanMs(q.maxPollingInterval) ?? QUEUE_DEFAULTS.maxPollingIntervalMs,
+    messageEncoding: q.messageEncoding === "none" ? "none" : "base64",
+  };
+}
+
+function appQueueSettings(): QueueHostSettings {
+  try {
+    return queueSettingsFromHostJson(JSON.parse(readFileSync(join(packageRoot(), "host.json"), "utf8")));
+  } catch {
+    return QUEUE_DEFAULTS;
+  }
 }
 
 // Every behaviour below is the Functions host's; local/README.md names the source of each.
@@ -57,9 +117,18 @@ export class DevHost {
   #url = "";
   // The host's system keys, made at start like the host's secrets: eventgrid_extension guards the webhook.
   readonly #systemKeys = new Map([["eventgrid_extension", randomBytes(32).toString("base64url")]]);
+  // The master key guards the admin API (POST /admin/functions/{name}), as the host's does.
+  readonly #masterKey = randomBytes(32).toString("base64url");
+  readonly #queues: readonly { readonly name: string; readonly handler: StorageQueueHandler; readonly queueName: string; readonly connection: string }[];
+  readonly #queueSettings: QueueHostSettings;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #credential: TokenCredential | undefined;
+  #polling = false;
+  readonly #pollers = new Set<Promise<void>>();
+  readonly #inFlight = new Set<Promise<void>>();
   readonly #maxBodyBytes: number;
   readonly #eventGrid: ReadonlyMap<string, EventGridHandler<unknown>>;
-  readonly #timers: readonly { readonly name: string; readonly handler: TimerHandler; readonly periodMs: number }[];
+  readonly #timers: readonly { readonly name: string; readonly handler: TimerHandler; readonly periodMs: number | null }[];
   readonly #http: readonly HttpRoute[];
   readonly #running = new Set<ReturnType<typeof setInterval>>();
 
@@ -70,11 +139,16 @@ export class DevHost {
     const registrations = options.registrations ?? functionRegistrations;
     this.#maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const eventGrid = new Map<string, EventGridHandler<unknown>>();
-    const timers: { name: string; handler: TimerHandler; periodMs: number }[] = [];
+    const timers: { name: string; handler: TimerHandler; periodMs: number | null }[] = [];
     const http: HttpRoute[] = [];
+    const queues: { name: string; handler: StorageQueueHandler; queueName: string; connection: string }[] = [];
+    this.#queueSettings = { ...appQueueSettings(), ...options.queues };
+    this.#env = options.env ?? process.env;
+    this.#credential = options.credential;
     for (const r of registrations) {
       if (r.trigger === "eventGrid") eventGrid.set(r.name, r.handler);
       else if (r.trigger === "timer") timers.push({ name: r.name, handler: r.handler, periodMs: r.localPeriodMs });
+      else if (r.trigger === "storageQueue") queues.push({ name: r.name, handler: r.handler, queueName: r.queueName, connection: r.connection });
       else {
         // Function and admin keys are not served here: grantguard's HTTP functions sit behind App Service Authentication.
         if (r.authLevel !== "anonymous") throw new TypeError(`the dev host serves anonymous HTTP functions only; '${r.name}' is ${r.authLevel}`);
@@ -87,6 +161,7 @@ export class DevHost {
     }
     this.#eventGrid = eventGrid;
     this.#timers = timers;
+    this.#queues = queues;
     this.#http = http;
   }
 
@@ -123,9 +198,15 @@ export class DevHost {
     }
   }
 
-  /** Fires every timer function on its local period until stop(); a run never overlaps the previous one. */
+  /** The master key, which the admin API (POST /admin/functions/{name}) requires in x-functions-key. */
+  get masterKey(): string {
+    return this.#masterKey;
+  }
+
+  /** Fires every timer function on its local period until stop(); a run never overlaps the previous one. Timers with no local period run only when fired. */
   startTimers(): void {
     for (const timer of this.#timers) {
+      if (timer.periodMs === null) continue;
       let busy = false;
       const handle = setInterval(() => {
         if (busy) return;
@@ -145,20 +226,128 @@ export class DevHost {
     this.#server = server;
   }
 
-  /** Stops the timers and closes every connection. */
+  /**
+   * Listens on every queue-triggered function's queue as the Functions host does: polls (backing off
+   * to maxPollingInterval while empty), takes batches of batchSize while no more than
+   * newBatchThreshold run, hides a message while its function runs, deletes it on success, makes it
+   * visible again after visibilityTimeout on failure, and moves it to {queue}-poison once it has been
+   * dequeued maxDequeueCount times. Each queue is reached at {connection}__queueServiceUri with the identity.
+   */
+  startQueues(): void {
+    if (this.#polling) return;
+    this.#polling = true;
+    for (const queue of this.#queues) {
+      const uri = this.#env[`${queue.connection}__queueServiceUri`];
+      if (!uri) {
+        this.onLog({ functionName: queue.name, invocationId: "", level: "error", message: `the listener for '${queue.name}' cannot start: the setting ${queue.connection}__queueServiceUri is missing` });
+        continue;
+      }
+      const credential = this.#credential ?? createManagedIdentityCredential({ clientId: this.#env.AZURE_CLIENT_ID, timeoutMs: 30_000 });
+      const base = uri.replace(/\/+$/, "");
+      const client = new QueueClient(`${base}/${queue.queueName}`, credential);
+      const poison = new QueueClient(`${base}/${queue.queueName}-poison`, credential);
+      const poller = this.#poll(queue, client, poison).catch((error: unknown) => this.onLog({ functionName: queue.name, invocationId: "", level: "error", message: `the queue listener stopped: ${describeError(error)}` }));
+      this.#pollers.add(poller);
+    }
+  }
+
+  async #poll(queue: { readonly name: string; readonly handler: StorageQueueHandler }, client: QueueClient, poison: QueueClient): Promise<void> {
+    const settings = this.#queueSettings;
+    await client.createIfNotExists();
+    let delay = MIN_POLL_MS;
+    const running = new Set<Promise<void>>();
+    while (this.#polling) {
+      // A new batch only while no more than newBatchThreshold messages are being processed.
+      if (running.size > settings.newBatchThreshold) {
+        await Promise.race(running);
+        continue;
+      }
+      let items: DequeuedMessageItem[];
+      try {
+        items = (await client.receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: PROCESSING_VISIBILITY_SECONDS })).receivedMessageItems;
+      } catch (error) {
+        if (!this.#polling) return;
+        this.onLog({ functionName: queue.name, invocationId: "", level: "warning", message: `polling the queue failed (retried): ${describeError(error)}` });
+        items = [];
+      }
+      if (items.length === 0) {
+        // Empty: back off exponentially up to maxPollingInterval; a message found resets the wait.
+        await this.#idle(delay);
+        delay = Math.min(delay * 2, settings.maxPollingIntervalMs);
+        continue;
+      }
+      delay = MIN_POLL_MS;
+      for (const item of items) {
+        const work = this.#processMessage(queue, client, poison, item).finally(() => {
+          running.delete(work);
+          this.#inFlight.delete(work);
+        });
+        running.add(work);
+        this.#inFlight.add(work);
+      }
+    }
+  }
+
+  /** Resolves once no queue-triggered invocation is running (those started meanwhile included). */
+  async queuesSettled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  // Sleeps, but wakes early when the host stops.
+  async #idle(ms: number): Promise<void> {
+    const step = 50;
+    for (let waited = 0; waited < ms && this.#polling; waited += step) await sleep(Math.min(step, ms - waited));
+  }
+
+  async #processMessage(queue: { readonly name: string; readonly handler: StorageQueueHandler }, client: QueueClient, poison: QueueClient, item: DequeuedMessageItem): Promise<void> {
+    const settings = this.#queueSettings;
+    const context = this.#context(queue.name, { id: item.messageId, dequeueCount: item.dequeueCount, insertionTime: item.insertedOn.toISOString(), expirationTime: item.expiresOn.toISOString(), nextVisibleTime: item.nextVisibleOn.toISOString(), popReceipt: item.popReceipt });
+    try {
+      await queue.handler(decodeQueueMessage(item.messageText, settings.messageEncoding), context);
+    } catch (error) {
+      this.#failed(queue.name, context, error);
+      try {
+        if (item.dequeueCount >= settings.maxDequeueCount) {
+          // The extension copies the message to the poison queue (created on demand), then deletes it.
+          await poison.createIfNotExists();
+          await poison.sendMessage(item.messageText);
+          await client.deleteMessage(item.messageId, item.popReceipt);
+          this.onLog({ functionName: queue.name, invocationId: context.invocationId, level: "warning", message: `message ${item.messageId} moved to ${poison.name} after ${item.dequeueCount} attempts` });
+        } else {
+          await client.updateMessage(item.messageId, item.popReceipt, undefined, Math.round(settings.visibilityTimeoutMs / 1000));
+        }
+      } catch (releaseError) {
+        // The message reappears when its processing visibility ends: nothing is lost.
+        this.onLog({ functionName: queue.name, invocationId: context.invocationId, level: "warning", message: `could not release message ${item.messageId}: ${describeError(releaseError)}` });
+      }
+      return;
+    }
+    try {
+      await client.deleteMessage(item.messageId, item.popReceipt);
+    } catch (error) {
+      // Processed but not deleted: it reappears and runs again (at least once), as in Azure.
+      this.onLog({ functionName: queue.name, invocationId: context.invocationId, level: "warning", message: `could not delete message ${item.messageId}: ${describeError(error)}` });
+    }
+  }
+
+  /** Stops the timers and queue listeners (letting running invocations finish) and closes every connection. */
   async stop(): Promise<void> {
     for (const handle of this.#running) clearInterval(handle);
     this.#running.clear();
+    this.#polling = false;
+    await Promise.allSettled([...this.#pollers, ...this.#inFlight]);
+    this.#pollers.clear();
     const server = this.#server;
     this.#server = undefined;
     if (server) await closeServer(server);
   }
 
-  #context(functionName: string): InvocationContext {
+  #context(functionName: string, triggerMetadata?: Record<string, unknown>): InvocationContext {
     const invocationId = randomUUID();
     return new functions.InvocationContext({
       functionName,
       invocationId,
+      ...(triggerMetadata ? { triggerMetadata } : {}),
       logHandler: (level, ...args) => this.onLog({ functionName, invocationId, level, message: args.map(String).join(" ") }),
     });
   }
@@ -200,6 +389,7 @@ export class DevHost {
         }
       });
     if (segments[0]?.toLowerCase() === "api") return this.#serveHttp(req, res, url, segments.slice(1));
+    if (segments.length === 3 && segments[0]?.toLowerCase() === "admin" && segments[1]?.toLowerCase() === "functions") return this.#serveAdmin(req, res, url, segments[2] ?? "");
     // runtime/webhooks/{extensionName}/{*extra}
     if (segments.length >= 3 && segments[0]?.toLowerCase() === "runtime" && segments[1]?.toLowerCase() === "webhooks") return this.#serveWebhook(req, res, url, segments[2] ?? "");
     throw new HostRefusal(404, `no route ${url.pathname.slice(0, 200)}`);
@@ -235,6 +425,19 @@ export class DevHost {
       return reply(res, response?.status ?? 200, response?.jsonBody ?? {}, responseHeaders);
     }
     throw new HostRefusal(404, `no function serves ${url.pathname.slice(0, 200)}`);
+  }
+
+  // POST /admin/functions/{name}: runs a non-HTTP function now (a timer, as if due), answering 202 at
+  // once; the master key in x-functions-key, else 401.
+  async #serveAdmin(req: IncomingMessage, res: ServerResponse, _url: URL, name: string): Promise<void> {
+    const presented = headerValue(req, "x-functions-key") ?? "";
+    if (presented === "" || !sameKey(presented, this.#masterKey)) throw new HostRefusal(401, "");
+    if (req.method !== "POST") throw new HostRefusal(405, "use POST");
+    await readBody(req, this.#maxBodyBytes);
+    if (!this.#timers.some((t) => t.name.toLowerCase() === name.toLowerCase())) throw new HostRefusal(404, `no timer function named '${name.slice(0, 200)}'`);
+    const timer = this.#timers.find((t) => t.name.toLowerCase() === name.toLowerCase())!;
+    void this.fireTimer(timer.name);
+    return replyText(res, 202);
   }
 
   // /runtime/webhooks/{extension}: the host's system-key check, then the Event Grid extension's
@@ -299,6 +502,21 @@ export class DevHost {
 // A request URL as it may be logged: short, and without its key.
 function shownUrl(req: IncomingMessage): string {
   return (req.url ?? "").slice(0, 200).replace(/([?&]code=)[^&]*/i, "$1***");
+}
+
+/** A queue message as the trigger hands it to the function: base64-decoded (by default), then JSON when it parses as JSON. */
+export function decodeQueueMessage(text: string, encoding: QueueHostSettings["messageEncoding"]): unknown {
+  let body = text;
+  if (encoding === "base64") {
+    // The extension refuses a message that is not valid base64; the invocation fails like any other.
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new Error(`the message is not valid base64 (host.json extensions.queues.messageEncoding is base64)`);
+    body = Buffer.from(text, "base64").toString("utf8");
+  }
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
+  }
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

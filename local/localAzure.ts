@@ -49,6 +49,8 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     GRANTGUARD_GRAPH_ENDPOINT: simulator.url,
     GRANTGUARD_TABLE_ENDPOINT: azurite.tableEndpoint,
     GRANTGUARD_QUEUE_ENDPOINT: azurite.queueEndpoint,
+    // The sweep's queue triggers connect by identity, as in Azure: {connection}__queueServiceUri.
+    GRANTGUARD_STORAGE__queueServiceUri: azurite.queueEndpoint,
     GRANTGUARD_BLOB_ENDPOINT: azurite.blobEndpoint,
     GRANTGUARD_KEY_VAULT_URL: simulator.url,
     GRANTGUARD_AUDIT_KEY: AUDIT_KEY_NAME,

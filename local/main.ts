@@ -9,7 +9,8 @@ import { LocalEventGrid, type DeliveryOutcome } from "./eventGrid.js";
 import { startLocalAzure } from "./localAzure.js";
 import { playStory } from "./story.js";
 import { shareWithCommandLine } from "./commandLine.js";
-import { runSummary } from "./summary.js";
+import { runSummary, sweepSummary, type SweepReport } from "./summary.js";
+import type { Runtime } from "../shared/runtime.js";
 import { loadTrustedLocalTls } from "./tls.js";
 import { WebhookReceiver } from "./webhookReceiver.js";
 import { randomBytes } from "node:crypto";
@@ -26,9 +27,12 @@ Options:
   --policies DIRS  policy directories, comma-separated (default: the built-in pack in policies/);
                    e.g. policies,local/demo/revoke-pack adds the demo's revoke policy
   --once           exit when every event is processed (default: stay up for your own events)
+  --sweep [N]      after the story or the events, run N standing sweeps (default 1): the
+                   sweepTenant timer fired through the dev host's admin API, its shards taken
+                   from the Storage queue; one line per sweep
   --json           print, as the last thing on stdout, {"findings":[…],"rejectedEvents":[…],
-                   "revocations":[…],"alerts":[…],"deadLetteredEvents":[…]} read back from
-                   Table Storage; logs go to stderr
+                   "revocations":[…],"alerts":[…],"deadLetteredEvents":[…],"sweeps":[…]} read
+                   back from Table Storage; logs go to stderr
 
 Environment: GRANTGUARD_MODE=enforce revokes where a revoke policy matches and every guard
 rail allows (default: audit). Alerts go to a local webhook receiver that verifies their
@@ -41,10 +45,37 @@ Exit code: 0 when every event was delivered, 1 when one was dead-lettered, 2 on 
 
 const DEMO_TENANT = fileURLToPath(new URL("./demo/tenant.json", import.meta.url));
 
+/** `--sweep [N]`: the count (default 1) taken out of argv, since parseArgs has no optional values; null when absent. */
+function takeSweepOption(argv: readonly string[]): { readonly sweeps: number | null; readonly rest: string[] } {
+  const rest: string[] = [];
+  let sweeps: number | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const inline = /^--sweep=(.*)$/.exec(arg);
+    if (arg !== "--sweep" && !inline) {
+      rest.push(arg);
+      continue;
+    }
+    let text = inline?.[1];
+    if (text === undefined && /^\d+$/.test(argv[i + 1] ?? "")) text = argv[++i];
+    const n = text === undefined ? 1 : Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > 100) throw new TypeError(`--sweep takes a number of sweeps from 1 to 100, got '${text}'`);
+    sweeps = n;
+  }
+  return { sweeps, rest };
+}
+
+// How long one sweep of the local tenant may take before npm start gives up waiting for its run record.
+const SWEEP_TIMEOUT_MS = 10 * 60_000;
+
 async function main(): Promise<number> {
   let args;
+  let sweepCount: number | null;
   try {
+    const taken = takeSweepOption(process.argv.slice(2));
+    sweepCount = taken.sweeps;
     args = parseArgs({
+      args: taken.rest,
       options: {
         tenant: { type: "string" },
         events: { type: "string" },
@@ -153,6 +184,7 @@ async function main(): Promise<number> {
     commandLine = await shareWithCommandLine(local, tls, runtime.config, snapshot);
     say(`${commandLine.lines.join("\n")}\n`);
     host.startTimers();
+    host.startQueues();
 
     if (events) {
       say(`Delivering ${events.length} event(s) from ${args.events}…`);
@@ -161,6 +193,14 @@ async function main(): Promise<number> {
       await playStory(local.simulator, grid, say);
     }
     await grid.settled();
+    // Deliver what the outbox holds before the sweeps, so each sweep's alerts are its own.
+    await runtime.dispatchAlerts();
+    const sweeps: SweepReport[] = [];
+    for (let i = 0; i < (sweepCount ?? 0); i++) {
+      const sweep = await runSweep(host, runtime);
+      sweeps.push(sweep);
+      say(sweepSummary(sweep));
+    }
     // Deliver what the outbox holds (the digest included) before reporting.
     await runtime.dispatchAlerts();
     const digest = await runtime.sendDigest();
@@ -184,7 +224,7 @@ async function main(): Promise<number> {
         .filter((f) => f.responseKind === "wouldRevoke" || f.responseKind === "revocationBlocked")
         .map((f) => ({ assignmentId: f.assignmentId, policyIds: [f.policyId], mode: runtime.config.response.mode, status: f.responseKind, detail: f.responseDetail, backup: null }));
       const alerts = (await runtime.services.deliveries.list()).map((d) => ({ channel: d.channel, findingId: d.findingId, alertId: d.alertId, status: d.status, attempts: d.attempts, lastError: d.lastError }));
-      process.stdout.write(`${JSON.stringify({ findings, rejectedEvents, revocations: [...revocations, ...wouldRevoke], alerts, deadLetteredEvents: deadLettered })}\n`);
+      process.stdout.write(`${JSON.stringify({ findings, rejectedEvents, revocations: [...revocations, ...wouldRevoke], alerts, deadLetteredEvents: deadLettered, sweeps })}\n`);
     }
     if (args.once) {
       finished = true;
@@ -204,6 +244,37 @@ Press Ctrl-C to stop.`);
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * One sweep, as the Functions host's admin API runs a timer (POST /admin/functions/sweepTenant with
+ * the master key), then the run record read until every shard has reported.
+ */
+async function runSweep(host: DevHost, runtime: Runtime): Promise<SweepReport> {
+  const runs = runtime.sweep.stores().runs;
+  const before = (await runtime.services.deliveries.list()).length;
+  const since = new Date().toISOString();
+  const response = await fetch(`${host.url}/admin/functions/sweepTenant`, { method: "POST", headers: { "x-functions-key": host.masterKey, "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+  if (response.status !== 202) throw new Error(`the dev host refused to run sweepTenant: HTTP ${response.status}`);
+  const until = Date.now() + SWEEP_TIMEOUT_MS;
+  for (;;) {
+    const run = (await runs.list({ since })).find((r) => r.status === "succeeded" || r.status === "failed");
+    if (run) {
+      // The run is closed: the outbox releases its changes, and a round here sends them as the timer would.
+      await host.queuesSettled();
+      // Until every change of the run is handed to the outbox (the timer may be sending some of them meanwhile).
+      const ofRun = async () => (await runtime.services.findings.list({ alertPending: true })).filter((f) => f.lastEventId === `sweep:${run.runId}`).length;
+      while ((await runtime.dispatchAlerts()).queued > 0 || (await ofRun()) > 0) {
+        if (Date.now() > until) throw new Error(`the alerts of sweep ${run.runId} were not handed to the outbox within ${SWEEP_TIMEOUT_MS / 60_000} minutes`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const alerts = (await runtime.services.deliveries.list()).length - before;
+      const durationMs = run.finishedAt ? Date.parse(run.finishedAt) - Date.parse(run.startedAt) : null;
+      return { id: run.runId, status: run.status, startedAt: run.startedAt, finishedAt: run.finishedAt, durationMs, assignments: run.counts.assignments, principals: run.counts.principals, shards: run.shards, calls: run.calls, findingWrites: run.counts.findingWrites, resolved: run.counts.resolved, alerts, evidenceGaps: run.evidenceGaps };
+    }
+    if (Date.now() > until) throw new Error(`the sweep did not finish within ${SWEEP_TIMEOUT_MS / 60_000} minutes (see the sweepShard lines above)`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

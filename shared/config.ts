@@ -55,6 +55,9 @@ const routesSchema = z
   })
   .pipe(z.array(routeSchema).optional());
 
+/** Daily at 03:00 (UTC unless WEBSITE_TIME_ZONE says otherwise). */
+export const DEFAULT_SWEEP_SCHEDULE = "0 0 3 * * *";
+
 const settingsSchema = z.object({
   GRANTGUARD_ARM_ENDPOINT: httpsUrl.default("https://management.azure.com"),
   GRANTGUARD_GRAPH_ENDPOINT: httpsUrl.default("https://graph.microsoft.com"),
@@ -87,10 +90,22 @@ const settingsSchema = z.object({
   GRANTGUARD_AUTH_AUDIENCE: guidList,
   GRANTGUARD_AUTH_AUTHORITY: httpsUrl.default("https://login.microsoftonline.com"),
   GRANTGUARD_AUDIT_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("auditTrail"),
-  GRANTGUARD_BLOB_ENDPOINT: httpsUrl.optional(),
   GRANTGUARD_AUDIT_CONTAINER: z.string().regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "must be a valid container name").default("audit-digests"),
   GRANTGUARD_KEY_VAULT_URL: httpsUrl.optional(),
   GRANTGUARD_AUDIT_KEY: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, "must be a Key Vault key name").default("grantguard-audit"),
+  // The standing sweep: its shards on a Storage queue, its staged evidence in a blob container, its runs in a table.
+  GRANTGUARD_QUEUE_ENDPOINT: httpsUrl.optional(),
+  // Blob Storage: the sweep stages its plan there, the audit trail appends its signed digests.
+  GRANTGUARD_BLOB_ENDPOINT: httpsUrl.optional(),
+  GRANTGUARD_SWEEP_SCHEDULE: z
+    .string()
+    .trim()
+    .regex(/^\S+( \S+){5}$/, "must be an NCRONTAB expression of six fields (second minute hour day month day-of-week), e.g. 0 0 3 * * *")
+    .default(DEFAULT_SWEEP_SCHEDULE),
+  GRANTGUARD_SWEEP_RUNS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("sweepRuns"),
+  GRANTGUARD_SWEEP_CONTAINER: z.string().regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "must be a valid blob container name (3-63 lower-case letters, digits and single hyphens)").default("sweeps"),
+  GRANTGUARD_SWEEP_SHARD_ASSIGNMENTS: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  GRANTGUARD_SWEEP_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(730).default(90),
 })
   .refine((s) => !s.GRANTGUARD_WEBHOOK_URL || s.GRANTGUARD_WEBHOOK_SECRET, { message: "GRANTGUARD_WEBHOOK_SECRET is required when GRANTGUARD_WEBHOOK_URL is set", path: ["GRANTGUARD_WEBHOOK_SECRET"] })
   .refine((s) => !s.GRANTGUARD_AUTH_TENANT_ID || s.GRANTGUARD_AUTH_AUDIENCE.length > 0, { message: "is required when GRANTGUARD_AUTH_TENANT_ID is set: the client id of grantguard's API app registration", path: ["GRANTGUARD_AUTH_AUDIENCE"] })
@@ -115,12 +130,26 @@ export interface Config {
   /** Who may call grantguard's HTTP API: null when the Entra ID settings are absent (the API then refuses every call). */
   readonly auth: AuthConfig | null;
   readonly audit: AuditConfig;
+  readonly sweep: SweepConfig;
 }
 
 /** The audit trail: its table, and where its signed digests go (null until a Key Vault key and a blob container are set). */
 export interface AuditConfig {
   readonly table: string;
   readonly digests: { readonly blobEndpoint: string; readonly container: string; readonly keyVaultUrl: string; readonly keyName: string } | null;
+}
+
+/** Where the standing sweep keeps its shards, staged evidence and run records, and how it splits a tenant. */
+export interface SweepConfig {
+  /** https://{account}.queue.core.windows.net (or Azurite's); null when unset (the sweep then refuses to run, saying so). */
+  readonly queueEndpoint: string | null;
+  readonly blobEndpoint: string | null;
+  readonly schedule: string;
+  readonly runsTable: string;
+  readonly container: string;
+  /** About how many assignments one shard judges (a partition is never split). */
+  readonly shardAssignments: number;
+  readonly lookbackDays: number;
 }
 
 /** Where the sweep's KQL runs. */
@@ -191,6 +220,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     audit: {
       table: s.GRANTGUARD_AUDIT_TABLE,
       digests: s.GRANTGUARD_KEY_VAULT_URL && s.GRANTGUARD_BLOB_ENDPOINT ? { blobEndpoint: s.GRANTGUARD_BLOB_ENDPOINT, container: s.GRANTGUARD_AUDIT_CONTAINER, keyVaultUrl: s.GRANTGUARD_KEY_VAULT_URL, keyName: s.GRANTGUARD_AUDIT_KEY } : null,
+    },
+    sweep: {
+      queueEndpoint: s.GRANTGUARD_QUEUE_ENDPOINT ?? null,
+      blobEndpoint: s.GRANTGUARD_BLOB_ENDPOINT ?? null,
+      schedule: s.GRANTGUARD_SWEEP_SCHEDULE,
+      runsTable: s.GRANTGUARD_SWEEP_RUNS_TABLE,
+      container: s.GRANTGUARD_SWEEP_CONTAINER,
+      shardAssignments: s.GRANTGUARD_SWEEP_SHARD_ASSIGNMENTS,
+      lookbackDays: s.GRANTGUARD_SWEEP_LOOKBACK_DAYS,
     },
     auth: s.GRANTGUARD_AUTH_TENANT_ID ? { tenantId: s.GRANTGUARD_AUTH_TENANT_ID.toLowerCase(), audiences: s.GRANTGUARD_AUTH_AUDIENCE.map((a) => a.toLowerCase()), authority: s.GRANTGUARD_AUTH_AUTHORITY } : null,
   });

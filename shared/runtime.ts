@@ -4,7 +4,8 @@ import { deliverRows, dispatchAlerts, dispatchFindings, queueAlert, sendDigest, 
 import { HttpAlertSender } from "./response/sender.js";
 import type { RevocationDependencies } from "./response/revoke.js";
 import { describeError } from "./errors.js";
-import { createAzureServices, createRoleAssignmentWriter, type AzureServices } from "./azure/compose.js";
+import { createAzureServices, createRoleAssignmentWriter, createSweepServices, type AzureServices, type SweepServices } from "./azure/compose.js";
+import { holdingOpenSweeps, parseShardMessage, planSweep, recordFailedShard, sweepShard, type ShardOutcome, type SweepPlan, type SweepRunRecord } from "./usecases/sweepRun.js";
 import type { TokenCredential } from "@azure/identity";
 import type { RoleAssignmentWriter } from "./response/writer.js";
 import { createTokenValidator, type TokenValidator } from "./auth/tokens.js";
@@ -37,7 +38,17 @@ export interface Runtime {
   drainAuditTrail(): Promise<DrainReport>;
   /** Drains, then signs a digest of the records appended since the last one; "notConfigured" without a Key Vault key and a blob container. */
   signAuditDigest(): Promise<DigestOutcome | { readonly status: "notConfigured" }>;
+  readonly sweep: SweepServices;
+  /** The sweep's timer: plans a run and puts its shards on the queue. */
+  planSweep(): Promise<{ readonly runId: string; readonly shards: number; readonly evidenceGaps: readonly string[] }>;
+  /** Judges one shard from the queue (the run's alerts leave through the outbox once the run is closed). */
+  sweepShard(raw: unknown): Promise<ShardOutcome>;
+  /** Marks a shard the queue gave up on (its poison-queue message) as failed in its run. */
+  sweepShardFailed(raw: unknown): Promise<SweepRunRecord | null>;
 }
+
+// Plans of the runs this process has judged shards of lately: a shard reads its run's plan once per process.
+const PLANS_KEPT = 2;
 
 /** Builds the runtime from the environment: settings, managed identity, SDK clients, policies. */
 export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
@@ -58,9 +69,30 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     now,
   };
   const judge: JudgeDependencies = { ...services, policies: pack.policies, exemptions: pack.exemptions, revocation, now };
+  const sweep = createSweepServices(config, credential, services.findings);
+  // The outbox timer leaves an open sweep run's changes for the shard that closes the run (when the sweep can run here at all).
+  const timerDispatch: DispatchDependencies = config.sweep.queueEndpoint && config.sweep.blobEndpoint ? { ...dispatch, findings: holdingOpenSweeps(services.findings, sweep.stores().runs, now) } : dispatch;
+  const plans = new Map<string, Promise<SweepPlan>>();
+  const plan = (runId: string) => {
+    let found = plans.get(runId);
+    if (!found) {
+      found = sweep.stores().staging.get(runId);
+      found.catch(() => plans.delete(runId));
+      plans.set(runId, found);
+      while (plans.size > PLANS_KEPT) plans.delete(plans.keys().next().value as string);
+    }
+    return found;
+  };
   return {
     config,
     services,
+    sweep,
+    planSweep: () => planSweep(sweep.reader(), sweep.stores(), config.sweep, now()),
+    // The run's changes wait in the outbox while the run is open; once the last shard closes it, the
+    // outbox timer's next round sends them together (one summary per channel past the threshold). The
+    // shard does not send them itself: a large round would hold its invocation near the host's time-out.
+    sweepShard: (raw) => sweepShard(parseShardMessage(raw), sweep.reader(), sweep.stores(), { policies: pack.policies, exemptions: pack.exemptions, plan, clock: now }),
+    sweepShardFailed: (raw) => recordFailedShard(parseShardMessage(raw), sweep.stores().runs, now, "the queue gave up on the shard after its maximum number of deliveries (moved to the poison queue)"),
     policies: pack.policies,
     pack,
     dispatch,
@@ -74,7 +106,7 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
       const alerts = await dispatchFindings(dispatch, written).catch((error: unknown) => ({ error: describeError(error) }));
       return { ...outcome, alerts };
     },
-    dispatchAlerts: () => dispatchAlerts(dispatch),
+    dispatchAlerts: () => dispatchAlerts(timerDispatch),
     sendDigest: () => sendDigest(dispatch),
     drainAuditTrail: () => drainLeftovers(services.audit.chain, services.audit.markers),
     async signAuditDigest() {

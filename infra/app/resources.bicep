@@ -12,6 +12,7 @@ param protectedPrincipals string
 param protectedScopes string
 param maxRevocations int
 param auditRetentionDays int
+param sweepSchedule string
 @secure()
 param teamsWebhookUrl string
 @secure()
@@ -41,6 +42,7 @@ var deploymentContainer = 'app-package-${take(resourceToken, 12)}'
 var deadLetterContainer = 'event-dead-letters'
 var auditContainer = 'audit-digests'
 var sweepQueue = 'sweep-shards'
+var sweepContainer = 'sweeps'
 var signingKeyName = 'grantguard-audit'
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
@@ -68,6 +70,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     name: 'default'
     resource deployment 'containers' = { name: deploymentContainer }
     resource deadLetters 'containers' = { name: deadLetterContainer }
+    resource sweeps 'containers' = { name: sweepContainer }
     // The audit trail's signed digests: append blobs under a time-based retention policy that
     // still lets blocks be appended (allowProtectedAppendWrites), so a digest once written can be
     // neither overwritten nor deleted. Lock the policy once it is right (docs/deploy.md).
@@ -192,6 +195,10 @@ var hostSettings = {
   AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
   AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
   AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+  // The sweep's queue triggers connect the same way (connection GRANTGUARD_STORAGE in functions/index.ts).
+  GRANTGUARD_STORAGE__credential: 'managedidentity'
+  GRANTGUARD_STORAGE__clientId: identity.properties.clientId
+  GRANTGUARD_STORAGE__queueServiceUri: storage.properties.primaryEndpoints.queue
   APPLICATIONINSIGHTS_CONNECTION_STRING: insights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
 }
@@ -230,7 +237,11 @@ var grantguardSettings = {
   GRANTGUARD_AUDIT_CONTAINER: auditContainer
   GRANTGUARD_KEY_VAULT_URL: vault.properties.vaultUri
   GRANTGUARD_AUDIT_KEY: signingKey.name
-  GRANTGUARD_SWEEP_QUEUE: sweepQueue
+  GRANTGUARD_SWEEP_SCHEDULE: sweepSchedule
+  GRANTGUARD_SWEEP_RUNS_TABLE: 'sweepRuns'
+  GRANTGUARD_SWEEP_CONTAINER: sweepContainer
+  GRANTGUARD_SWEEP_SHARD_ASSIGNMENTS: '10000'
+  GRANTGUARD_SWEEP_LOOKBACK_DAYS: '90'
   // Webhook URLs and the signing secret carry credentials: Key Vault references only.
   GRANTGUARD_TEAMS_WEBHOOK_URL: empty(teamsWebhookUrl) ? '' : '${kvRef}teams-webhook-url)'
   GRANTGUARD_SLACK_WEBHOOK_URL: empty(slackWebhookUrl) ? '' : '${kvRef}slack-webhook-url)'

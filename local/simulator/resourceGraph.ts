@@ -78,7 +78,7 @@ export class ResourceGraphService implements SimulatedService {
   readonly #windows = new Map<string, { start: number; used: number }>();
   // Result sets a skip token points into: a paged read sees one consistent result, as a snapshot.
   readonly #sets = new Map<string, ResultSet>();
-  readonly #tables = new WeakMap<TenantState, { readonly version: string; readonly table: Table; readonly scopes: readonly string[] }>();
+  readonly #tables = new WeakMap<TenantState, Map<string, { readonly version: string; readonly table: Table; readonly scopes: readonly string[] }>>();
 
   constructor(private readonly context: SimulatorContext) {}
 
@@ -131,15 +131,18 @@ export class ResourceGraphService implements SimulatedService {
     return { status: 200, body: answer, headers };
   }
 
-  // The `authorizationresources` table as of the tenant's current assignments and definitions:
-  // built once per change, not per query (its rows are values the queries never modify).
-  #authorizationTable(state: TenantState): { readonly table: Table; readonly scopes: readonly string[] } {
+  // A table as of the tenant's current assignments and definitions: built once per change, not
+  // per query (its rows are values the queries never modify). The containers (subscriptions and
+  // management groups) are fixed for a tenant's life, so one version serves both tables.
+  #table(state: TenantState, name: "authorizationresources" | "resourcecontainers"): { readonly table: Table; readonly scopes: readonly string[] } {
     const version = `${state.assignments.version}:${state.definitions.version}`;
-    const cached = this.#tables.get(state);
+    const cached = this.#tables.get(state)?.get(name);
     if (cached?.version === version) return cached;
-    const rows = authorizationRows(state);
+    const rows = name === "authorizationresources" ? authorizationRows(state) : containerRows(state);
     const built = { version, table: tableFromRows(rows.map((r) => r.row), COLUMNS), scopes: rows.map((r) => r.scope) };
-    this.#tables.set(state, built);
+    const byName = this.#tables.get(state) ?? new Map();
+    byName.set(name, built);
+    this.#tables.set(state, byName);
     return built;
   }
 
@@ -171,12 +174,23 @@ export class ResourceGraphService implements SimulatedService {
   }
 
   #run(state: TenantState, body: QueryBody, headers: Record<string, string>): ResultSet {
-    const all = this.#authorizationTable(state);
+    // Each table is taken from the cache (built once per change) only when the query names it.
     const inScope = scopePredicate(state, body);
-    const table = !body.subscriptions && !body.managementGroups ? all.table : { columns: all.table.columns, rows: all.table.rows.filter((_, i) => inScope(all.scopes[i]!)) };
+    const tables = new Map<string, Table>();
+    const table = (name: string): Table | undefined => {
+      const key = name.toLowerCase();
+      if (key !== "authorizationresources" && key !== "resourcecontainers") return undefined;
+      let built = tables.get(key);
+      if (!built) {
+        const all = this.#table(state, key);
+        built = !body.subscriptions && !body.managementGroups ? all.table : { columns: all.table.columns, rows: all.table.rows.filter((_, i) => inScope(all.scopes[i]!)) };
+        tables.set(key, built);
+      }
+      return built;
+    };
     let result: Table;
     try {
-      result = evaluateQuery(body.query, { nowMs: Date.now(), table: (name) => (name.toLowerCase() === "authorizationresources" ? table : undefined) });
+      result = evaluateQuery(body.query, { nowMs: Date.now(), table });
     } catch (error) {
       if (!(error instanceof KqlError)) throw error;
       throw badRequest([INVALID_QUERY, queryErrorDetail(body.query, error)], headers);
@@ -294,6 +308,45 @@ function authorizationRows(state: TenantState): { scope: string; row: Record<str
   for (const d of state.definitions.values()) {
     const scope = scopeOfId(d.id);
     rows.push({ scope, row: base(d.id, d.name, "microsoft.authorization/roledefinitions", scope, d.properties) });
+  }
+  return rows;
+}
+
+/**
+ * `resourcecontainers` rows for the tenant's subscriptions and management groups, as the
+ * management-group samples of azure-docs read them: a subscription's
+ * `properties.managementGroupAncestorsChain` and a management group's
+ * `properties.details.managementGroupAncestorsChain`, each from the immediate parent up to the
+ * root group, as `{ name, displayName }`.
+ */
+function containerRows(state: TenantState): { scope: string; row: Record<string, unknown> }[] {
+  const groups = new Map(state.managementGroups.map((mg) => [mg.name.toLowerCase(), mg]));
+  const parentOf = (name: string): string | null => {
+    const parent = (groups.get(name.toLowerCase())?.properties as { details?: { parent?: { id?: string } | null } } | undefined)?.details?.parent?.id;
+    return parent ? (parent.split("/").pop() ?? null) : null;
+  };
+  const chainFrom = (first: string | null) => {
+    const chain: { name: string; displayName: string }[] = [];
+    const seen = new Set<string>();
+    for (let name = first; name && !seen.has(name.toLowerCase()); name = parentOf(name)) {
+      seen.add(name.toLowerCase());
+      const displayName = (groups.get(name.toLowerCase())?.properties as { displayName?: string } | undefined)?.displayName ?? name;
+      chain.push({ name: groups.get(name.toLowerCase())?.name ?? name, displayName });
+    }
+    return chain;
+  };
+  const empty = { kind: "", location: "", resourceGroup: "", managedBy: "" };
+  const rows: { scope: string; row: Record<string, unknown> }[] = [];
+  for (const s of state.subscriptions) {
+    const id = `/subscriptions/${s.subscriptionId}`;
+    const parent = s.managementGroupId ? (s.managementGroupId.split("/").pop() ?? null) : null;
+    const properties = { state: (s as { state?: string }).state ?? "Enabled", managementGroupAncestorsChain: chainFrom(parent) };
+    rows.push({ scope: id, row: { id, name: s.displayName ?? s.subscriptionId, type: "microsoft.resources/subscriptions", tenantId: state.tenantId, ...empty, subscriptionId: s.subscriptionId.toLowerCase(), properties } });
+  }
+  for (const mg of state.managementGroups) {
+    const displayName = (mg.properties as { displayName?: string } | undefined)?.displayName ?? mg.name;
+    const properties = { displayName, tenantId: state.tenantId, details: { managementGroupAncestorsChain: chainFrom(parentOf(mg.name)) } };
+    rows.push({ scope: mg.id, row: { id: mg.id, name: mg.name, type: "microsoft.management/managementgroups", tenantId: state.tenantId, ...empty, subscriptionId: "", properties } });
   }
   return rows;
 }

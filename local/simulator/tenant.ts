@@ -23,12 +23,17 @@ export class TenantState {
   readonly logs: TenantSnapshot["logs"];
   /** PIM's instances and requests; null when the snapshot has no PIM section (PIM unreadable: 403). */
   readonly pim: PimState | null;
+  /** Subscriptions and management groups as the snapshot lists them (Resource Graph's `resourcecontainers`). */
+  readonly subscriptions: TenantSnapshot["subscriptions"];
+  readonly managementGroups: TenantSnapshot["managementGroups"];
   readonly #hierarchy: ScopeHierarchy;
   readonly #lag = new Map<string, { reads: number; visibleAt: number }>();
 
   constructor(snapshot: TenantSnapshot) {
     this.tenantId = snapshot.tenantId;
     this.logs = snapshot.logs;
+    this.subscriptions = snapshot.subscriptions;
+    this.managementGroups = snapshot.managementGroups;
     for (const a of snapshot.roleAssignments) this.assignments.set(a.id.toLowerCase(), structuredClone(a));
     for (const d of snapshot.roleDefinitions) this.definitions.set(d.name.toLowerCase(), structuredClone(d));
     for (const p of snapshot.principals) this.principals.set(p.id.toLowerCase(), structuredClone(p));

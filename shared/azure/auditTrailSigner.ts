@@ -10,14 +10,14 @@ import { statusOf } from "../errors.js";
  * local Azure, whose challenge names the real resource (https://vault.azure.net) as Azure's does:
  * only there is that check off. Everywhere else it stays on.
  */
-function clientOptions(vaultUrl: string): { disableChallengeResourceVerification: boolean } {
+export function keyVaultClientOptions(vaultUrl: string): { disableChallengeResourceVerification: boolean } {
   const host = new URL(vaultUrl).hostname;
   return { disableChallengeResourceVerification: host === "127.0.0.1" || host === "localhost" || host === "[::1]" };
 }
 
 /** A Key Vault client for the vault grantguard signs its digests with. */
 export function createKeyClient(vaultUrl: string, credential: TokenCredential): KeyClient {
-  return new KeyClient(vaultUrl, credential, clientOptions(vaultUrl));
+  return new KeyClient(vaultUrl, credential, keyVaultClientOptions(vaultUrl));
 }
 
 /**
@@ -38,7 +38,7 @@ export class KeyVaultDigestSigner implements DigestSigner {
     this.#current ??= this.keys.getKey(this.keyName).then(
       (key) => {
         if (!key.id) throw new TypeError(`Key Vault returned key ${this.keyName} without an id`);
-        return { keyId: key.id, client: new CryptographyClient(key.id, this.credential, clientOptions(this.keys.vaultUrl)) };
+        return { keyId: key.id, client: new CryptographyClient(key.id, this.credential, keyVaultClientOptions(this.keys.vaultUrl)) };
       },
       (error: unknown) => {
         this.#current = undefined;

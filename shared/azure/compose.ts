@@ -24,6 +24,14 @@ import { TableAuditChain } from "./auditTrailTable.js";
 import { BlobDigestStore } from "./auditTrailDigests.js";
 import { createKeyClient, KeyVaultDigestSigner, keyVaultPublicKeys } from "./auditTrailSigner.js";
 import type { AuditConfig } from "../config.js";
+import { QueueClient } from "@azure/storage-queue";
+import { ContainerClient } from "@azure/storage-blob";
+import { LogsQueryClient } from "@azure/monitor-query-logs";
+import { ConfigError } from "../errors.js";
+import { SWEEP_QUEUE } from "../usecases/sweepQueue.js";
+import type { SweepReader, SweepStores } from "../usecases/sweepRun.js";
+import { AzureSweepReader, CallCounter } from "./sweepReader.js";
+import { BlobSweepStaging, StorageShardQueue, TableSweepRuns } from "./sweepStorage.js";
 
 /** Every adapter grantguard uses, built from one credential. */
 export interface AzureServices {
@@ -90,6 +98,60 @@ export function createAzureServices(config: Config, credential: TokenCredential)
     inventory: new ResourceGraphInventory(createResourceGraphClient(credential, config.armEndpoint), authorization),
     activityLogs: config.logAnalytics ? new LogAnalyticsActivityLogs(createLogsClient(credential, config.logAnalytics.endpoint), config.logAnalytics.workspaceId) : null,
   };
+}
+
+/** What the standing sweep runs on: a reader per invocation (its own clients, so its calls are counted) and its stores. */
+export interface SweepServices {
+  /** A reader with fresh clients whose every request (retries included) is counted. */
+  reader(): SweepReader;
+  /** The staged plans, the shard queue, the run records and the findings; throws ConfigError when the queue or blob endpoint is not set. */
+  stores(): SweepStores;
+}
+
+/** The sweep's composition: Resource Graph, ARM, Graph and Log Analytics clients with a call counter, and its Storage adapters. */
+export function createSweepServices(config: Config, credential: TokenCredential, findings: FindingsStore): SweepServices {
+  let stores: SweepStores | undefined;
+  return {
+    reader: () => createSweepReader({ armEndpoint: config.armEndpoint, graphEndpoint: config.graphEndpoint, logAnalytics: config.logAnalytics }, credential),
+    stores() {
+      const { queueEndpoint, blobEndpoint, container, runsTable } = config.sweep;
+      if (!queueEndpoint || !blobEndpoint) throw new ConfigError("the sweep needs GRANTGUARD_QUEUE_ENDPOINT and GRANTGUARD_BLOB_ENDPOINT (the storage account's queue and blob endpoints)");
+      stores ??= {
+        staging: new BlobSweepStaging(new ContainerClient(`${blobEndpoint}/${container}`, credential)),
+        queue: new StorageShardQueue(new QueueClient(`${queueEndpoint}/${SWEEP_QUEUE}`, credential)),
+        runs: new TableSweepRuns(new TableClient(config.tableEndpoint, runsTable, credential)),
+        findings,
+      };
+      return stores;
+    },
+  };
+}
+
+/** Where a sweep reads: ARM (and Resource Graph behind it), Microsoft Graph, and the Log Analytics workspace if any. */
+export interface SweepEndpoints {
+  readonly armEndpoint: string;
+  readonly graphEndpoint: string;
+  readonly logAnalytics: { readonly workspaceId: string; readonly endpoint: string } | null;
+}
+
+/** A sweep reader with fresh Resource Graph, ARM, Graph and Log Analytics clients, each counting every request it sends (retries included). */
+export function createSweepReader(endpoints: SweepEndpoints, credential: TokenCredential): SweepReader {
+  const counter = new CallCounter();
+  const perRetry = { afterPhase: "Retry" } as const;
+  const resourceGraph = createResourceGraphClient(credential, endpoints.armEndpoint);
+  resourceGraph.pipeline.addPolicy(counter.policy("resourceGraph"), perRetry);
+  const authorization = createAuthorizationClient(credential, endpoints.armEndpoint);
+  authorization.pipeline.addPolicy(counter.policy("arm"), perRetry);
+  const graph = createGraphClient(credential, endpoints.graphEndpoint);
+  graph.pipeline.addPolicy(counter.policy("graph"), perRetry);
+  const la = endpoints.logAnalytics;
+  const logs = la ? new LogAnalyticsActivityLogs(new LogsQueryClient(credential, { endpoint: la.endpoint, additionalPolicies: [{ policy: counter.policy("logAnalytics"), position: "perRetry" }] }), la.workspaceId) : null;
+  return new AzureSweepReader({ resourceGraph, authorization, principals: new GraphPrincipals(graph), activityLogs: logs, counter });
+}
+
+/** The findings store in a table, with the given credential (the command line's sweep reads it as the operator). */
+export function createFindingsStore(tableEndpoint: string, table: string, credential: TokenCredential): FindingsStore {
+  return new TableFindingsStore(new TableClient(tableEndpoint, table, credential));
 }
 
 /** Role-assignment writes with someone else's credential (a caller restoring over HTTP). */

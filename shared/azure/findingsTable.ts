@@ -1,3 +1,4 @@
+import { statusOf } from "../errors.js";
 import { odata, RestError, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { eventRecordSchema, findingSchema, type EventRecord, type Finding } from "../model/finding.js";
 import { isDeepStrictEqual } from "node:util";
@@ -70,7 +71,7 @@ export class TableFindingsStore implements FindingsStore {
     options: { readonly trail?: TrailDrain } = {},
   ) {
     this.#ensure = ensureTable(client);
-    this.trailMarkers = new TableTrailMarkers(client, () => this.#partitions());
+    this.trailMarkers = new TableTrailMarkers(client, () => this.listPartitions());
     this.#afterCommit = afterCommitOf(options.trail, this.trailMarkers);
   }
 
@@ -176,7 +177,8 @@ export class TableFindingsStore implements FindingsStore {
   }
 
   async readPartition(partition: string): Promise<PartitionRecord> {
-    await this.#ensure();
+    // Read without creating the table (a commit creates it), so a read-only caller — the command
+    // line's dry-run sweep with Storage Table Data Reader — may read.
     const versions = new Map<string, string>();
     const findings: Finding[] = [];
     const rows = async (from: string | null, to: string, each: (entity: TableEntityResult<Record<string, unknown>>) => void) => {
@@ -184,13 +186,19 @@ export class TableFindingsStore implements FindingsStore {
       for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) each(entity);
     };
     // The findings, and beside them the versions of the partition's outbox markers, which a commit keeps.
-    await Promise.all([
-      rows(null, "~", (entity) => {
-        versions.set(entity.rowKey ?? "", entity.etag);
-        findings.push(this.#parse(entity));
-      }),
-      rows(PENDING_ROW_PREFIX, PENDING_ROW_END, (entity) => versions.set(entity.rowKey ?? "", entity.etag)),
-    ]);
+    try {
+      await Promise.all([
+        rows(null, "~", (entity) => {
+          versions.set(entity.rowKey ?? "", entity.etag);
+          findings.push(this.#parse(entity));
+        }),
+        rows(PENDING_ROW_PREFIX, PENDING_ROW_END, (entity) => versions.set(entity.rowKey ?? "", entity.etag)),
+      ]);
+    } catch (error) {
+      // No table yet: nothing was ever written.
+      if (statusOf(error) === 404) return { partition, findings: [], versions: new Map() };
+      throw error;
+    }
     return { partition, findings, versions };
   }
 
@@ -223,11 +231,17 @@ export class TableFindingsStore implements FindingsStore {
   }
 
   /** The partitions that hold (or held) findings, from the partition index. */
-  async #partitions(): Promise<string[]> {
+  async listPartitions(): Promise<string[]> {
     const partitions: string[] = [];
     const filter = odata`PartitionKey eq ${PARTITION_INDEX}`;
-    for await (const entity of this.client.listEntities<{ partition?: unknown }>({ queryOptions: { filter, select: ["partition"] } })) {
-      if (typeof entity.partition === "string") partitions.push(entity.partition);
+    try {
+      for await (const entity of this.client.listEntities<{ partition?: unknown }>({ queryOptions: { filter, select: ["partition"] } })) {
+        if (typeof entity.partition === "string") partitions.push(entity.partition);
+      }
+    } catch (error) {
+      // No table yet: nothing was ever written (read without creating it, so a reader may ask).
+      if (statusOf(error) === 404) return [];
+      throw error;
     }
     return partitions;
   }
@@ -237,7 +251,7 @@ export class TableFindingsStore implements FindingsStore {
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     // Each range holds markers only: what a read costs grows with the pending changes, never with the findings.
     type Range = { partition: string; from: string; to: string; only?: ReadonlySet<string> };
-    const ranges: Range[] = options.assignmentIds ? assignmentRanges(options.assignmentIds) : (await this.#partitions()).map((partition) => ({ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END }));
+    const ranges: Range[] = options.assignmentIds ? assignmentRanges(options.assignmentIds) : (await this.listPartitions()).map((partition) => ({ partition, from: PENDING_ROW_PREFIX, to: PENDING_ROW_END }));
     const found: PendingAlert[] = [];
     await mapConcurrently(ranges, PARTITION_READS_IN_FLIGHT, async ({ partition, from, to, only }) => {
       if (found.length >= limit) return;

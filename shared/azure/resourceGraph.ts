@@ -85,7 +85,7 @@ export function createResourceGraphClient(credential: TokenCredential, endpoint:
 export class InventoryTruncatedError extends GrantGuardError {}
 
 /** The inventory's queries, kept as .kql files beside the adapters. */
-function readQuery(dir: string, name: string): string {
+export function readQuery(dir: string, name: string): string {
   return readFileSync(join(dir, `${name}.kql`), "utf8");
 }
 
@@ -130,14 +130,21 @@ export class ResourceGraphInventory implements TenantInventory {
     return definitions;
   }
 
-  async *#pages(query: string): AsyncIterable<readonly unknown[]> {
-    let skipToken: string | undefined;
-    do {
-      const answer = await this.graph.resources({ query, options: { top: this.options.pageSize ?? RESOURCE_GRAPH_PAGE, resultFormat: "objectArray", ...(skipToken ? { skipToken } : {}) } });
-      // A truncated answer without a skip token would silently drop rows: never use it as complete.
-      if (answer.resultTruncated === "true") throw new InventoryTruncatedError(`Resource Graph truncated the answer to ${answer.count} of ${answer.totalRecords} rows without a skip token`);
-      yield Array.isArray(answer.data) ? (answer.data as unknown[]) : [];
-      skipToken = answer.skipToken;
-    } while (skipToken);
+  #pages(query: string): AsyncIterable<readonly unknown[]> {
+    return resourceGraphPages(this.graph, query, { pageSize: this.options.pageSize });
   }
+}
+
+/**
+ * The rows of a Resource Graph query, page by page (up to 1,000 each, with the skip token), over the
+ * whole tenant or the named subscriptions. A truncated answer with no skip token throws: never used as complete.
+ */
+export async function* resourceGraphPages(graph: ResourceGraphClient, query: string, options: { readonly pageSize?: number; readonly subscriptions?: readonly string[] } = {}): AsyncIterable<readonly unknown[]> {
+  let skipToken: string | undefined;
+  do {
+    const answer = await graph.resources({ query, ...(options.subscriptions ? { subscriptions: [...options.subscriptions] } : {}), options: { top: options.pageSize ?? RESOURCE_GRAPH_PAGE, resultFormat: "objectArray", ...(skipToken ? { skipToken } : {}) } });
+    if (answer.resultTruncated === "true") throw new InventoryTruncatedError(`Resource Graph truncated the answer to ${answer.count} of ${answer.totalRecords} rows without a skip token`);
+    yield Array.isArray(answer.data) ? (answer.data as unknown[]) : [];
+    skipToken = answer.skipToken;
+  } while (skipToken);
 }

@@ -116,12 +116,27 @@ export interface Operator extends OperatorServices {
 }
 
 /**
+ * The operator's credential and grantguard's settings: from the environment (GRANTGUARD_TABLE_ENDPOINT
+ * set) with the operator's own sign-in, or else a running `npm start`'s local Azure (said on stderr).
+ * Asks for a new process (RelaunchNeeded) when this one does not trust the local Azure's certificate.
+ */
+export async function operatorConnection(context: VerbContext): Promise<{ readonly credential: TokenCredential; readonly settings: Readonly<Record<string, string | undefined>> }> {
+  const env = process.env;
+  if (env.GRANTGUARD_TABLE_ENDPOINT !== undefined) return { credential: operatorCredential(), settings: env };
+  const local = await readLiveLocalAzure(env);
+  if (!local) throw new ConfigError("set GRANTGUARD_TABLE_ENDPOINT (the Table Storage where grantguard keeps its state), or start the local Azure with npm start");
+  if (env.NODE_EXTRA_CA_CERTS !== local.caBundle) throw new RelaunchNeeded("this process does not trust the local Azure's certificate", { NODE_EXTRA_CA_CERTS: local.caBundle });
+  context.io.err(`grantguard: using the local Azure of npm start (pid ${local.pid}, ${displayPath(local.file)}) as ${local.operator.userId}`);
+  return { credential: localOperatorCredential(local), settings: { ...local.settings } };
+}
+
+/**
  * Connects the operator to grantguard's stores and ARM: from GRANTGUARD_TABLE_ENDPOINT and the
  * operator's credential, or else from a running `npm start` (said on stderr). Asks for a new
  * process (RelaunchNeeded) when this one does not trust the local Azure's certificate.
  */
 export async function connectOperator(context: VerbContext, needs: OperatorNeeds): Promise<Operator> {
-  const { credential, raw } = await operatorSession(context);
+  const { credential, settings: raw } = await operatorConnection(context);
   const parsed = settingsSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`invalid settings: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
   const settings = parsed.data;
@@ -132,21 +147,6 @@ export async function connectOperator(context: VerbContext, needs: OperatorNeeds
     credential,
   );
   return { ...services, who: () => callerOf(credential) };
-}
-
-/**
- * The operator's credential and settings: GRANTGUARD_* from the environment with the operator's
- * own sign-in, or else a running `npm start`'s (said on stderr). Asks for a new process
- * (RelaunchNeeded) when this one does not trust the local Azure's certificate.
- */
-export async function operatorSession(context: VerbContext): Promise<{ readonly credential: TokenCredential; readonly raw: Readonly<Record<string, string | undefined>> }> {
-  const env = process.env;
-  if (env.GRANTGUARD_TABLE_ENDPOINT !== undefined) return { credential: operatorCredential(), raw: env };
-  const local = await readLiveLocalAzure(env);
-  if (!local) throw new ConfigError("set GRANTGUARD_TABLE_ENDPOINT (the Table Storage where grantguard keeps its state), or start the local Azure with npm start");
-  if (env.NODE_EXTRA_CA_CERTS !== local.caBundle) throw new RelaunchNeeded("this process does not trust the local Azure's certificate", { NODE_EXTRA_CA_CERTS: local.caBundle });
-  context.io.err(`grantguard: using the local Azure of npm start (pid ${local.pid}, ${displayPath(local.file)}) as ${local.operator.userId}`);
-  return { credential: localOperatorCredential(local), raw: { ...local.settings } };
 }
 
 /** The claims of the credential's ARM token ({} for an opaque token: ARM still judges it). */

@@ -31,6 +31,10 @@ const localAzureSchema = z.object({
     GRANTGUARD_AUDIT_CONTAINER: z.string().optional(),
     GRANTGUARD_KEY_VAULT_URL: z.string().optional(),
     GRANTGUARD_AUDIT_KEY: z.string().optional(),
+    // What the live sweep reads besides: the findings and the Log Analytics workspace.
+    GRANTGUARD_FINDINGS_TABLE: z.string().optional(),
+    GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID: z.string().optional(),
+    GRANTGUARD_LOG_ANALYTICS_ENDPOINT: z.string().optional(),
   }),
   /** The App Service style managed-identity endpoint: reads and writes grantguard's tables as the function app does. */
   managedIdentity: z.object({ endpoint: z.string(), header: z.string() }),

@@ -84,6 +84,8 @@ export interface FindingsStore {
    * partition and reconcile again.
    */
   commitPartition(record: PartitionRecord, findings: readonly Finding[], options?: CommitOptions): Promise<boolean>;
+  /** The partitions that hold (or held) findings, from the partition index: what a sweep must revisit even when the tenant no longer has them. */
+  listPartitions(): Promise<string[]>;
 }
 
 /** Who makes a change (a person's UPN and object id), recorded in the audit trail; grantguard itself when absent. */

@@ -59,6 +59,24 @@ describe("the response verbs against a running npm start", () => {
     expect(startOutput).toMatch(/^summary: 0 open finding\(s\) \(0 critical, 0 high, 0 medium, 0 low\), 0 exempted, \d+ resolved; \d+ alert\(s\) sent \(\d+ of them in 1 digest message\), 0 failed, 0 waiting$/m);
   });
 
+  it("sweep, live against npm start, is a dry run that writes nothing unless told to, and after --write finds nothing left to write", async () => {
+    const dry = await grantguardBin(["sweep", "--json", "--fail-on", "never"], shellEnv());
+    expect(dry.code, dry.stderr).toBe(0);
+    const first = JSON.parse(dry.stdout) as { findings: { policyId: string; scope: string }[]; summary: { findingWrites: number; written: boolean; assignments: number; calls: { logAnalytics: number } } };
+    // The tenant's nine assignments, less the guest's Owner grant that npm start revoked.
+    expect(first.summary).toMatchObject({ written: false, assignments: 8, calls: { logAnalytics: 3 } });
+    expect(first.summary.findingWrites).toBeGreaterThan(0);
+    expect(dry.stderr).toContain("Dry run: would write");
+
+    // Had the dry run written anything, --write would find less to write than the dry run announced.
+    const written = await grantguardBin(["sweep", "--write", "--fail-on", "never"], shellEnv());
+    expect(written.code, written.stderr).toBe(0);
+    expect(written.stdout).toMatch(new RegExp(`Wrote ${first.summary.findingWrites} finding row`));
+    const after = JSON.parse((await grantguardBin(["sweep", "--json", "--fail-on", "never"], shellEnv())).stdout) as typeof first;
+    expect(after.summary.findingWrites).toBe(0);
+    expect(after.findings.map((f) => f.policyId).sort()).toEqual(first.findings.map((f) => f.policyId).sort());
+  }, 60_000);
+
   it("list the revocation, restore it as the tenant's security admin, and refuse once npm start has stopped", async () => {
     const listed = await grantguardBin(["revocations", "list", "--json"], shellEnv());
     expect(listed.code, listed.stderr).toBe(0);

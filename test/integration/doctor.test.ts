@@ -55,8 +55,10 @@ const line = (out: string, name: string) => lines(out).find((l) => l.slice(6).st
 
 describe("grantguard doctor --app", () => {
   it("passes a well-made deployment: one ok line per check, read through ARM, Graph, Event Grid and Log Analytics, exit 0", async () => {
+    // The audit trail's vault is the simulator's Key Vault, where the key exists at start.
+    serve((t) => void (appSettings(t).GRANTGUARD_KEY_VAULT_URL = azure.local.simulator.url));
     const result = await grantguard("doctor", "--app", APP);
-    expect(result.err).toContain("all 8 checks passed");
+    expect(result.err).toContain("all 9 checks passed");
     expect(result.code).toBe(0);
     expect(lines(result.out).map((l) => l.split(":")[0])).toEqual([
       "ok    settings",
@@ -67,6 +69,7 @@ describe("grantguard doctor --app", () => {
       "ok    graph permissions",
       `ok    events of ${SUB}`,
       "ok    workspace",
+      "ok    signing key",
     ]);
     // The Teams webhook is a Key Vault reference: counted, left to the platform to resolve.
     expect(line(result.out, "settings")).toContain("1 from Key Vault references");

@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 describe("grantguard doctor against npm start", () => {
-  it("passes with no settings, checking the identity's rights and Graph permissions in the local tenant, and warns of what it cannot check there", async () => {
+  it("passes with no settings, checking the identity's rights, Graph permissions, workspace and signing key in the local tenant, and warns of what it cannot check there", async () => {
     const result = await grantguardBin(["doctor", "--scope", SUB], shellEnv());
     expect(result.stderr).toContain("grantguard: checking the local Azure of npm start");
     expect(result.stdout.trimEnd().split("\n").map((l) => l.split(":")[0])).toEqual([
@@ -54,7 +54,8 @@ describe("grantguard doctor against npm start", () => {
       `ok    rights at ${SUB}`,
       "ok    graph permissions",
       "warn  events",
-      "warn  workspace",
+      "ok    workspace",
+      "ok    signing key",
     ]);
     expect(result.stdout).toContain("the managed identity signs in as 6c0f4b8e-2d1a-4f3b-9e7c-5a8d1b2c3e40");
     expect(result.code).toBe(0);

@@ -55,6 +55,28 @@ describe("npm start --once --json", () => {
     expect(result.stderr).toMatch(/alerts received by the local webhook receiver: \d+ \(every signature verified: true\)/);
   }, 60_000);
 
+  it("with --sweep 2 runs two sweeps after the events: the first opens the tenant's findings with mg and root grants, the second writes nothing and sends nothing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "grantguard-start-"));
+    await writeFile(join(dir, "events.json"), "[]");
+    const result = await runMain(["--tenant", fixture("tenants/sweep.json"), "--events", join(dir, "events.json"), "--once", "--json", "--sweep", "2"]);
+    expect(result.code, result.stderr).toBe(0);
+    type Sweep = { id: string; status: string; startedAt: string; finishedAt: string; durationMs: number; assignments: number; principals: number; shards: number; calls: Record<string, number>; findingWrites: number; resolved: number; alerts: number };
+    const output = JSON.parse(result.stdout.trim().split("\n").pop()!) as { sweeps: Sweep[]; findings: { scope: string; lastEventId: string | null }[] };
+    const [first, second] = output.sweeps;
+    expect(output.sweeps).toHaveLength(2);
+    expect(first).toMatchObject({ status: "succeeded", assignments: 10, resolved: 0 });
+    expect(first!.findingWrites).toBeGreaterThan(0);
+    expect(first!.alerts).toBeGreaterThan(0);
+    expect(first!.calls).toMatchObject({ logAnalytics: 3 });
+    expect(first!.durationMs).toBe(Date.parse(first!.finishedAt) - Date.parse(first!.startedAt));
+    expect(second).toMatchObject({ status: "succeeded", assignments: 10, findingWrites: 0, resolved: 0, alerts: 0 });
+    expect(second!.id).not.toBe(first!.id);
+    // The sweep's findings are in the report, management-group and root grants among them.
+    expect(output.findings.filter((f) => f.lastEventId === `sweep:${first!.id}`)).toHaveLength(first!.findingWrites);
+    expect(output.findings.some((f) => f.scope === "/")).toBe(true);
+    expect(result.stderr).toMatch(/sweep \S+ succeeded: 10 assignment\(s\).*0 finding write\(s\), 0 resolved, 0 alert\(s\)/);
+  }, 90_000);
+
   it("exits 2 with a message when the events file is not a JSON array", async () => {
     const dir = await mkdtemp(join(tmpdir(), "grantguard-start-"));
     await writeFile(join(dir, "events.json"), "{}");

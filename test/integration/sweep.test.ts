@@ -50,6 +50,7 @@ describe("the sweep on Table Storage", () => {
       read: (id) => store.read(id),
       commit: (record, change) => store.commit(record, change),
       readPartition: (partition) => store.readPartition(partition),
+      listPartitions: () => store.listPartitions(),
       listPendingAlerts: (options) => store.listPendingAlerts(options),
       claimAlerts: (pending, until) => store.claimAlerts(pending, until),
       clearAlertsPending: (pending) => store.clearAlertsPending(pending),

@@ -114,6 +114,10 @@ export class InMemoryFindingsStore implements FindingsStore {
     return true;
   }
 
+  async listPartitions(): Promise<string[]> {
+    return [...new Set([...this.findings.values()].map((f) => findingsPartition(f.scope)))].sort();
+  }
+
   async listPendingAlerts(options: ListPendingAlertsOptions = {}): Promise<PendingAlert[]> {
     const assignments = options.assignmentIds ? new Set(options.assignmentIds.map((id) => id.toLowerCase())) : null;
     return [...this.findings.values()]

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { readTenantSnapshot } from "../../shared/model/snapshot.js";
+import { readTenantSnapshot, type TenantSnapshot } from "../../shared/model/snapshot.js";
 import { createRuntime, type Runtime } from "../../shared/runtime.js";
 import { startLocalAzure, type LocalAzure } from "../../local/localAzure.js";
 import { loadTrustedLocalTls } from "../../local/tls.js";
@@ -23,8 +23,8 @@ export interface TestAzure {
 }
 
 /** Starts Azurite and the simulator seeded with a tenant fixture, and points this process at them. */
-export async function startTestAzure(tenant = "tenants/small.json", options: { pageSize?: number } = {}): Promise<TestAzure> {
-  const local = await startLocalAzure({ snapshot: await readTenantSnapshot(fixture(tenant)), tls: await loadTrustedLocalTls(), pageSize: options.pageSize });
+export async function startTestAzure(tenant: string | TenantSnapshot = "tenants/small.json", options: { pageSize?: number } = {}): Promise<TestAzure> {
+  const local = await startLocalAzure({ snapshot: typeof tenant === "string" ? await readTenantSnapshot(fixture(tenant)) : tenant, tls: await loadTrustedLocalTls(), pageSize: options.pageSize });
   // The managed-identity credential reads IDENTITY_ENDPOINT/IDENTITY_HEADER from process.env.
   Object.assign(process.env, local.settings);
   return {

@@ -353,19 +353,17 @@ export async function checkWorkspace(input: DoctorInput, sources: DoctorSources)
     : { status: "ok", name: "workspace", found: `workspace ${workspaceId} answers, with ${WORKSPACE_TABLES.join(", ")}` };
 }
 
-/** Every Key Vault key a setting names (…_KEY_ID, …_KEY_URL) signs. */
+/** The audit trail's signing key (GRANTGUARD_KEY_VAULT_URL + GRANTGUARD_AUDIT_KEY) signs; a warning when no vault is set (digests are then never signed). */
 export async function checkKeys(input: DoctorInput, sources: DoctorSources): Promise<CheckResult[]> {
-  const keys = Object.entries(input.settings).filter((entry): entry is [string, string] => /_KEY_(ID|URL|URI)$/.test(entry[0]) && typeof entry[1] === "string" && /^https:\/\/[^/]+\/keys\/[^/]+/.test(entry[1]));
-  const results: CheckResult[] = [];
-  for (const [setting, keyId] of keys) {
-    try {
-      await sources.sign(keyId);
-      results.push({ status: "ok", name: `key ${setting}`, found: `${keyId} signs` });
-    } catch (error) {
-      results.push({ status: "fail", name: `key ${setting}`, found: `${keyId} does not sign (${reasonOf(error)})`, fix: "give the identity Key Vault Crypto User on the key, and check that the key exists and allows sign" });
-    }
+  const vault = input.settings.GRANTGUARD_KEY_VAULT_URL;
+  if (!vault) return [{ status: "warn", name: "signing key", found: "GRANTGUARD_KEY_VAULT_URL is not set: the audit trail is hash-chained but its digests are never signed", fix: "set GRANTGUARD_KEY_VAULT_URL (and GRANTGUARD_AUDIT_KEY) to an RSA key the identity may sign with (Key Vault Crypto User)" }];
+  const keyId = `${vault.replace(/\/+$/, "")}/keys/${input.settings.GRANTGUARD_AUDIT_KEY || "grantguard-audit"}`;
+  try {
+    await sources.sign(keyId);
+    return [{ status: "ok", name: "signing key", found: `${keyId} signs` }];
+  } catch (error) {
+    return [{ status: "fail", name: "signing key", found: `${keyId} does not sign (${reasonOf(error)})`, fix: "give the identity Key Vault Crypto User on the key, and check that the key exists and allows sign" }];
   }
-  return results;
 }
 
 /** One line of the report, e.g. "fail  rights at /subscriptions/…: cannot … → assign …". */

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createRestError, getClient, type Client } from "@azure-rest/core-client";
 import type { TokenCredential } from "@azure/identity";
 import { CryptographyClient } from "@azure/keyvault-keys";
+import { keyVaultClientOptions } from "../../azure/auditTrailSigner.js";
 import { LogsQueryResultStatus } from "@azure/monitor-query-logs";
 import { createAuthorizationClient } from "../../azure/arm.js";
 import { createGraphClient } from "../../azure/graph.js";
@@ -131,7 +132,7 @@ export function createDoctorSources(credential: TokenCredential, endpoints: Doct
     },
     async sign(keyId) {
       const digest = createHash("sha256").update("grantguard doctor").digest();
-      await new CryptographyClient(keyId, credential).sign("RS256", digest);
+      await new CryptographyClient(keyId, credential, keyVaultClientOptions(keyId)).sign("RS256", digest);
     },
   };
 }

@@ -101,8 +101,8 @@ const settingsSchema = z.object({
 
 /** Verifies the live trail with the operator's credential. */
 async function verifyLive(context: VerbContext, publicKey: PublicKeyResolver | null): Promise<VerifyReport> {
-  const [{ operatorSession }, { createAuditReader }, { verifyTrail }] = await Promise.all([import("../azure.js"), import("../../azure/compose.js"), import("../../audit/verify.js")]);
-  const { credential, raw } = await operatorSession(context);
+  const [{ operatorConnection }, { createAuditReader }, { verifyTrail }] = await Promise.all([import("../azure.js"), import("../../azure/compose.js"), import("../../audit/verify.js")]);
+  const { credential, settings: raw } = await operatorConnection(context);
   const parsed = settingsSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`invalid settings: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
   const s = parsed.data;
@@ -124,8 +124,8 @@ async function verifyFile(context: VerbContext, path: string, publicKey: PublicK
   const [{ verifyTrail }, exported] = await Promise.all([import("../../audit/verify.js"), readExport(path)]);
   let keys = publicKey;
   if (!keys && exported.digests.length > 0) {
-    const [{ operatorSession }, { createAuditReader }] = await Promise.all([import("../azure.js"), import("../../azure/compose.js")]);
-    const { credential, raw } = await operatorSession(context);
+    const [{ operatorConnection }, { createAuditReader }] = await Promise.all([import("../azure.js"), import("../../azure/compose.js")]);
+    const { credential, settings: raw } = await operatorConnection(context);
     const parsed = settingsSchema.partial({ GRANTGUARD_TABLE_ENDPOINT: true }).safeParse(raw);
     const s = parsed.success ? parsed.data : null;
     if (!s?.GRANTGUARD_KEY_VAULT_URL) throw new ConfigError("set GRANTGUARD_KEY_VAULT_URL (and GRANTGUARD_AUDIT_KEY) so the digests' signatures can be checked against Key Vault's public key, or pass --public-key PEM");

@@ -6,6 +6,8 @@ import { dispatchAlertsHandler } from "../../../functions/dispatchAlerts.js";
 import { judgeGrantEventHandler } from "../../../functions/judgeGrantEvent.js";
 import { restoreAssignmentHandler } from "../../../functions/restoreAssignment.js";
 import { sendAlertDigestHandler } from "../../../functions/sendAlertDigest.js";
+import { sweepShardHandler, sweepShardPoisonHandler } from "../../../functions/sweepShard.js";
+import { sweepTenantHandler } from "../../../functions/sweepTenant.js";
 
 // The registrations are data; only functions/app.ts, the file the Functions host loads, calls app.*.
 
@@ -15,9 +17,9 @@ afterEach(() => {
 
 describe("the function app's registrations", () => {
   it("registers nothing when the registrations or the handlers are imported", async () => {
-    const calls = [vi.spyOn(functions.app, "eventGrid"), vi.spyOn(functions.app, "http"), vi.spyOn(functions.app, "timer")];
+    const calls = [vi.spyOn(functions.app, "eventGrid"), vi.spyOn(functions.app, "http"), vi.spyOn(functions.app, "timer"), vi.spyOn(functions.app, "storageQueue")];
     await import("../../../functions/index.js");
-    expect(calls.map((c) => c.mock.calls.length)).toEqual([0, 0, 0]);
+    expect(calls.map((c) => c.mock.calls.length)).toEqual([0, 0, 0, 0]);
   });
 
   it("registers every function with the Functions host from functions/app.ts, as its registration says", async () => {
@@ -25,6 +27,7 @@ describe("the function app's registrations", () => {
     const http = vi.spyOn(functions.app, "http").mockImplementation(() => undefined);
     const timer = vi.spyOn(functions.app, "timer").mockImplementation(() => undefined);
     const setup = vi.spyOn(functions.app, "setup").mockImplementation(() => undefined);
+    const storageQueue = vi.spyOn(functions.app, "storageQueue").mockImplementation(() => undefined);
     await import("../../../functions/app.js");
     // The audit export streams its body: HTTP streams are enabled before anything is registered.
     expect(setup.mock.calls).toEqual([[{ enableHttpStream: true }]]);
@@ -40,6 +43,13 @@ describe("the function app's registrations", () => {
       ["sendAlertDigest", { schedule: "0 0 * * * *", handler: sendAlertDigestHandler }],
       ["drainAuditTrail", { schedule: "30 * * * * *", handler: drainAuditTrailHandler }],
       ["signAuditDigest", { schedule: "0 5 * * * *", handler: signAuditDigestHandler }],
+      // The sweep's schedule is an app setting (GRANTGUARD_SWEEP_SCHEDULE, daily at 03:00 by default).
+      ["sweepTenant", { schedule: "%GRANTGUARD_SWEEP_SCHEDULE%", handler: sweepTenantHandler }],
+    ]);
+    // Identity-based: the host reads GRANTGUARD_STORAGE__queueServiceUri, never a connection string.
+    expect(storageQueue.mock.calls).toEqual([
+      ["sweepShard", { queueName: "sweep-shards", connection: "GRANTGUARD_STORAGE", handler: sweepShardHandler }],
+      ["sweepShardPoison", { queueName: "sweep-shards-poison", connection: "GRANTGUARD_STORAGE", handler: sweepShardPoisonHandler }],
     ]);
   });
 });

@@ -117,15 +117,18 @@ describe("infra: settings", () => {
   });
 
   it("sets every %SETTING% and identity-based connection a function binding names", async () => {
-    const names = await readdir(join(root, "functions"));
-    const texts = await Promise.all(names.filter((n) => n.endsWith(".ts")).map((n) => read(join("functions", n))));
+    // The registrations themselves (importing them has no side effect), not their source text.
+    const { functionRegistrations } = await import("../../../functions/index.js");
     const set = new Set([...objectKeys(resources, "grantguardSettings"), ...objectKeys(resources, "hostSettings")]);
-    for (const text of texts) {
-      for (const [, name] of text.matchAll(/%([A-Za-z0-9_]+)%/g)) expect(set, `%${name}%`).toContain(name);
-      // An identity-based connection is a set of settings sharing the connection's name as prefix.
-      for (const [, name] of text.matchAll(/connection\s*:\s*["'`]([A-Za-z0-9_]+)["'`]/g)) {
-        expect([...set].filter((s) => s.startsWith(`${name}__`)), `connection ${name}`).toEqual(expect.arrayContaining([`${name}__credential`, `${name}__clientId`]));
-      }
+    const values = functionRegistrations.flatMap((r) => Object.values(r).filter((v): v is string => typeof v === "string"));
+    const referenced = values.flatMap((v) => [...v.matchAll(/%([A-Za-z0-9_]+)%/g)].map((m) => m[1]!));
+    expect(referenced).toContain("GRANTGUARD_SWEEP_SCHEDULE");
+    for (const name of referenced) expect(set, `%${name}%`).toContain(name);
+    // An identity-based connection is a set of settings sharing the connection's name as prefix.
+    const connections = functionRegistrations.flatMap((r) => ("connection" in r && typeof r.connection === "string" ? [r.connection] : []));
+    expect(connections.length).toBeGreaterThan(0);
+    for (const name of connections) {
+      expect([...set].filter((s) => s.startsWith(`${name}__`)), `connection ${name}`).toEqual(expect.arrayContaining([`${name}__credential`, `${name}__clientId`, `${name}__queueServiceUri`]));
     }
   });
 

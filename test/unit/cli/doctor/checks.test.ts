@@ -27,24 +27,24 @@ const judge: EventSubscriptionView = {
 const topic = { id: `${SUB}/resourceGroups/rg/providers/Microsoft.EventGrid/systemTopics/t`, source: SUB, topicType: "Microsoft.Resources.Subscriptions", provisioningState: "Succeeded" };
 
 describe("checkKeys", () => {
-  it("signs with every Key Vault key a setting names, and reports one that cannot sign with the role to grant", async () => {
+  it("signs with the audit trail's key, named by the vault and key settings", async () => {
     const signed: string[] = [];
-    const input = { ...BASE, settings: { GRANTGUARD_AUDIT_KEY_ID: "https://kv-gg.vault.azure.net/keys/grantguard-audit", OTHER_KEY_ID: "https://kv-gg.vault.azure.net/keys/gone/0f1e", GRANTGUARD_MODE: "audit" } };
-    const results = await checkKeys(input, sources({
-        sign: async (keyId) => {
-          if (keyId.includes("gone")) throw refuse(403);
-          signed.push(keyId);
-        },
-      }));
-    expect(signed).toEqual(["https://kv-gg.vault.azure.net/keys/grantguard-audit"]);
+    const input = { ...BASE, settings: { GRANTGUARD_KEY_VAULT_URL: "https://kv-gg.vault.azure.net/", GRANTGUARD_AUDIT_KEY: "trail", GRANTGUARD_MODE: "audit" } };
+    const results = await checkKeys(input, sources({ sign: async (keyId) => void signed.push(keyId) }));
+    expect(signed).toEqual(["https://kv-gg.vault.azure.net/keys/trail"]);
+    expect(results.map(formatResult)).toEqual(["ok    signing key: https://kv-gg.vault.azure.net/keys/trail signs"]);
+  });
+
+  it("reports a key that cannot sign with the role to grant", async () => {
+    const input = { ...BASE, settings: { GRANTGUARD_KEY_VAULT_URL: "https://kv-gg.vault.azure.net", GRANTGUARD_MODE: "audit" } };
+    const results = await checkKeys(input, sources({ sign: async () => Promise.reject(refuse(403)) }));
     expect(results.map(formatResult)).toEqual([
-      "ok    key GRANTGUARD_AUDIT_KEY_ID: https://kv-gg.vault.azure.net/keys/grantguard-audit signs",
-      "fail  key OTHER_KEY_ID: https://kv-gg.vault.azure.net/keys/gone/0f1e does not sign (HTTP 403: refused with 403) → give the identity Key Vault Crypto User on the key, and check that the key exists and allows sign",
+      "fail  signing key: https://kv-gg.vault.azure.net/keys/grantguard-audit does not sign (HTTP 403: refused with 403) → give the identity Key Vault Crypto User on the key, and check that the key exists and allows sign",
     ]);
   });
 
-  it("checks nothing when no setting names a key", async () => {
-    expect(await checkKeys(BASE, sources({}))).toEqual([]);
+  it("warns when no vault is set: the trail's digests would never be signed", async () => {
+    expect((await checkKeys(BASE, sources({}))).map((r) => `${r.status} ${r.name}`)).toEqual(["warn signing key"]);
   });
 });
 
