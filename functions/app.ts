@@ -16,4 +16,6 @@ export function registerFunction(registration: FunctionRegistration): void {
   }
 }
 
+// Exports stream their bodies (HttpResponseInit.body as an async iterable) rather than buffering them.
+functions.app.setup({ enableHttpStream: true });
 for (const registration of functionRegistrations) registerFunction(registration);

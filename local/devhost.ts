@@ -229,9 +229,33 @@ export class DevHost {
         this.#failed(route.name, context, error);
         return reply(res, 500, { error: "the function failed; see its log" });
       }
-      return reply(res, response?.status ?? 200, response?.jsonBody ?? {}, Object.fromEntries(new Headers(response?.headers as ConstructorParameters<typeof Headers>[0]).entries()));
+      const responseHeaders = Object.fromEntries(new Headers(response?.headers as ConstructorParameters<typeof Headers>[0]).entries());
+      // A body other than jsonBody (HTML, a CSV stream) is written as the host writes it, streamed when it is an async iterable.
+      if (response?.body !== undefined && response.body !== null && response.jsonBody === undefined) return this.#writeBody(res, response.status ?? 200, response.body, responseHeaders, route.name, context);
+      return reply(res, response?.status ?? 200, response?.jsonBody ?? {}, responseHeaders);
     }
     throw new HostRefusal(404, `no function serves ${url.pathname.slice(0, 200)}`);
+  }
+
+  // Text and bytes are sent whole; an async iterable (the stream enableHttpStream allows) chunk by chunk. A stream
+  // that fails part-way ends the connection without the last chunk, so the client sees a broken transfer.
+  async #writeBody(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>, functionName: string, context: InvocationContext): Promise<void> {
+    if (typeof body === "string" || body instanceof Uint8Array) {
+      res.writeHead(status, { "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/octet-stream", ...headers });
+      res.end(body);
+      return;
+    }
+    if (typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) throw new TypeError(`the function ${functionName} answered a body the dev host does not send (a string, bytes or an async iterable)`);
+    res.writeHead(status, headers);
+    try {
+      for await (const chunk of body as AsyncIterable<Uint8Array>) {
+        if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve));
+      }
+      res.end();
+    } catch (error) {
+      this.#failed(functionName, context, error);
+      res.destroy();
+    }
   }
 
   // /runtime/webhooks/{extension}: the host's system-key check, then the Event Grid extension's

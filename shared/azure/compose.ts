@@ -5,7 +5,7 @@ import type { Config } from "../config.js";
 import { ArmRoleAssignments, ArmRoleAssignmentWriter, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient } from "./arm.js";
 import type { Principals, RoleAssignments, RoleDefinitions } from "../facts/sources.js";
 import type { RoleAssignmentWriter } from "../response/writer.js";
-import type { AlertDeliveries } from "../response/deliveries.js";
+import type { AlertDeliveries, Delivery } from "../response/deliveries.js";
 import type { RevocationStore } from "../response/revocations.js";
 import { TableAlertDeliveries } from "./deliveriesTable.js";
 import { TableRevocationStore } from "./revocationsTable.js";
@@ -17,6 +17,9 @@ import { ArmTenantContext } from "./armContext.js";
 import type { ActivityLogs } from "../facts/activity.js";
 import { createLogsClient, LogAnalyticsActivityLogs } from "./logs.js";
 import { createResourceGraphClient, ResourceGraphInventory, type TenantInventory } from "./resourceGraph.js";
+import type { AccessHistory } from "../findings/access.js";
+import type { FindingsReader } from "../findings/query.js";
+import { TableAccessHistory } from "./accessHistoryTable.js";
 
 /** Every adapter grantguard uses, built from one credential. */
 export interface AzureServices {
@@ -33,6 +36,12 @@ export interface AzureServices {
   readonly activityLogs: ActivityLogs | null;
   /** Every role assignment and definition of the tenant: Resource Graph, plus ARM for the root scope. */
   readonly inventory: TenantInventory;
+  /** Who held which role where, and when: written by the event path and the sweep, read by auditors. */
+  readonly access: AccessHistory;
+  /** The findings as auditors read them: filtered, paged, through the store's index entities. */
+  readonly findingsReader: FindingsReader & FindingsStore;
+  /** One finding's alert deliveries (its story). */
+  readonly findingDeliveries: { listForFinding(findingId: string): Promise<Delivery[]> };
 }
 
 // One event asks about its scope a few times in a row; a few seconds of memo serve that
@@ -44,15 +53,20 @@ export function createAzureServices(config: Config, credential: TokenCredential)
   const authorization = createAuthorizationClient(credential, config.armEndpoint);
   const table = (name: string) => new TableClient(`${config.tableEndpoint}`, name, credential);
   const roleDefinitions = new CachedRoleDefinitions(new ArmRoleDefinitions(authorization), config.roleCacheTtlMs);
+  const findings = new TableFindingsStore(table(config.findingsTable));
+  const deliveries = new TableAlertDeliveries(table(config.response.alertsTable));
   return {
     roleAssignments: new ArmRoleAssignments(authorization),
     roleDefinitions,
     context: new ArmTenantContext(authorization, roleDefinitions, { scopeTtlMs: SCOPE_MEMO_MS, roleTtlMs: config.roleCacheTtlMs }),
     principals: new GraphPrincipals(createGraphClient(credential, config.graphEndpoint)),
-    findings: new TableFindingsStore(table(config.findingsTable)),
+    findings,
+    findingsReader: findings,
     ledger: new TableEventLedger(table(config.eventsTable)),
     writer: new ArmRoleAssignmentWriter(authorization),
-    deliveries: new TableAlertDeliveries(table(config.response.alertsTable)),
+    deliveries,
+    findingDeliveries: deliveries,
+    access: new TableAccessHistory(table(config.accessTable)),
     revocations: new TableRevocationStore(table(config.response.revocationsTable)),
     // Resource Graph is served by ARM's endpoint (the simulator's, locally).
     inventory: new ResourceGraphInventory(createResourceGraphClient(credential, config.armEndpoint), authorization),

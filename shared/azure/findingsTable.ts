@@ -21,6 +21,8 @@ import type { AssignmentRecord, AssignmentState, EventLedger, FindingsStore, Lis
 import { StoreCorruptError } from "../errors.js";
 import { mapConcurrently } from "../model/concurrency.js";
 import { ensureTable } from "./tables.js";
+import type { FindingsFilter, FindingsPage, FindingsPageOptions, FindingsReader } from "../findings/query.js";
+import { partitionOfFinding, queryFindingsPage, removeIndexEntries, writeIndexEntries, type IndexedChange } from "./findingsIndex.js";
 
 const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition.
 // Partitions read at once by the outbox's round (each one range read of its pending markers).
@@ -53,7 +55,7 @@ const EVENT_FIELDS = Object.keys(eventRecordSchema.shape);
 const EVENT_JSON = ["findingIds", "evaluationErrors"];
 
 /** Findings in Azure Table Storage, partitioned by subscription, written in conditional transactions of ≤100. */
-export class TableFindingsStore implements FindingsStore {
+export class TableFindingsStore implements FindingsStore, FindingsReader {
   readonly #ensure: () => Promise<void>;
   /** Partitions this instance has registered in the partition index (each is registered once, then never removed). */
   readonly #registered = new Set<string>();
@@ -89,6 +91,23 @@ export class TableFindingsStore implements FindingsStore {
     const findings: Finding[] = [];
     for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(" and ") } })) findings.push(this.#parse(entity));
     return findings;
+  }
+
+  async queryPage(filter: FindingsFilter, options: FindingsPageOptions): Promise<FindingsPage> {
+    await this.#ensure();
+    return queryFindingsPage(this.client, filter, options, (entity) => this.#parse(entity));
+  }
+
+  async get(findingId: string): Promise<Finding | null> {
+    await this.#ensure();
+    const partition = await partitionOfFinding(this.client, findingId);
+    if (partition === null) return null;
+    try {
+      return this.#parse(await this.client.getEntity<Record<string, unknown>>(partition, findingId));
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return null;
+      throw error;
+    }
   }
 
   /** The finding an outbox marker holds (as JSON, in one or more parts). */
@@ -138,15 +157,25 @@ export class TableFindingsStore implements FindingsStore {
     const stateEtag = record.versions.get(stateRow);
     const stateEntity: Entity = { partitionKey: partition, rowKey: stateRow, assignmentKey: key, assignmentId: record.assignmentId, lastEventTime: change.state.lastEventTime, ...(change.state.deletedAt ? { deletedAt: change.state.deletedAt } : {}) };
     const groups: TransactionAction[][] = [[stateEtag ? ["update", stateEntity, "Replace", { etag: stateEtag }] : ["create", stateEntity]]];
+    const changes: IndexedChange[] = [];
     for (const finding of change.findings) {
       if (findingsPartition(finding.scope) !== partition || assignmentKey(finding.assignmentId) !== key) throw new TypeError(`finding ${finding.id} is not about ${record.assignmentId}`);
       const before = stored.get(finding.id);
       if (before && isDeepStrictEqual(before, finding)) continue;
       groups.push(findingWriteActions(partition, finding, before ?? null, record.versions));
+      changes.push({ before: before ?? null, after: finding });
     }
     // The timer finds pending markers through the partition index: register before the first write.
     await this.#register(partition);
-    return this.#submit(groups);
+    return this.#submitIndexed(partition, groups, changes);
+  }
+
+  /** The findings' writes with their index entries: the new ones before (so none is ever missing), the old ones removed after. */
+  async #submitIndexed(partition: string, groups: TransactionAction[][], changes: readonly IndexedChange[]): Promise<boolean> {
+    await writeIndexEntries(this.client, partition, changes);
+    if (!(await this.#submit(groups))) return false;
+    await removeIndexEntries(this.client, changes);
+    return true;
   }
 
   async #register(partition: string): Promise<void> {
@@ -182,7 +211,7 @@ export class TableFindingsStore implements FindingsStore {
       return findingWriteActions(record.partition, finding, stored.get(finding.id) ?? null, record.versions);
     });
     await this.#register(record.partition);
-    return this.#submit(groups);
+    return this.#submitIndexed(record.partition, groups, findings.map((after) => ({ before: stored.get(after.id) ?? null, after })));
   }
 
   /**

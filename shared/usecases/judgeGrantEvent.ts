@@ -13,6 +13,7 @@ import type { EventRecord, Finding } from "../model/finding.js";
 import { evaluatePolicies, type PolicyEvaluationError } from "../policy/evaluate.js";
 import type { Policy } from "../policy/policy.js";
 import { describeError } from "../errors.js";
+import type { AccessHistory } from "../findings/access.js";
 
 /** What judging one event needs: the adapters, the loaded policies and a clock. */
 export interface JudgeDependencies {
@@ -28,6 +29,8 @@ export interface JudgeDependencies {
   /** Revocation: backups, the writer and the guard rails (audit mode only records what it would do). */
   readonly revocation: RevocationDependencies;
   readonly now: () => Date;
+  /** The access history, when kept: each judged write and delete records who held what, when. */
+  readonly access?: AccessHistory;
 }
 
 /** What happened to one event. Azure failures are thrown, so the platform redelivers the event. */
@@ -69,12 +72,26 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
   // two); a try that loses a race is rewritten by the next one.
   const record = (outcome: Settled) => deps.ledger.record({ ...base, ...ledgerEntry(outcome, deps.policies.length) });
   try {
-    return await retryOnConflict(`the findings of ${event.assignmentId}`, () => judgeOnce(event, deps, record));
+    const outcome = await retryOnConflict(`the findings of ${event.assignmentId}`, () => judgeOnce(event, deps, record));
+    await recordAccess(outcome, event, deps);
+    return outcome;
   } catch (error) {
     // The delivery fails and Event Grid redelivers it; until then the ledger says why. Recording
     // is best effort here: the error that matters is the one rethrown.
     await deps.ledger.record({ ...base, outcome: "failed", reason: `not judged yet, the delivery is retried: ${describeError(error)}`, findingIds: [], evaluationErrors: [] }).catch(() => undefined);
     throw error;
+  }
+}
+
+/** The access history's part of an event: an assignment seen in ARM is held; a delete ends it. Idempotent, so a redelivery repeats it safely. */
+async function recordAccess(outcome: Settled, event: GrantEvent, deps: JudgeDependencies): Promise<void> {
+  if (!deps.access) return;
+  if (outcome.status === "judged") {
+    const by = event.grantedBy;
+    const grantedBy = by?.upn ?? by?.name ?? by?.appId ?? by?.objectId ?? outcome.assignment.createdBy;
+    await deps.access.recordPresent({ assignment: outcome.assignment, roleName: outcome.facts.role.name, grantedBy }, deps.now().toISOString(), "event");
+  } else if (outcome.status === "resolved") {
+    await deps.access.recordDeleted(event.assignmentId, event.eventTime);
   }
 }
 
