@@ -50,7 +50,7 @@ async function access(query: string): Promise<{ status: number; intervals: Acces
 const ownersAt = async (at: string) => (await access(`scope=${SUBSCRIPTION}&at=${at}`)).intervals.filter((i) => i.roleDefinitionId.toLowerCase().endsWith("8e3af657-a8ff-443c-a75c-2fe8c4bcb635"));
 
 describe("access history", () => {
-  const times: Record<string, string> = {};
+  const times = { before: "", granted: "", revoked: "", restored: "" };
 
   it("knows who held Owner before a grant, after it, after its revocation and after its restore", async () => {
     times.before = new Date().toISOString();
