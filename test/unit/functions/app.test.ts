@@ -22,9 +22,24 @@ describe("the function app's registrations", () => {
     const eventGrid = vi.spyOn(functions.app, "eventGrid").mockImplementation(() => undefined);
     const http = vi.spyOn(functions.app, "http").mockImplementation(() => undefined);
     const timer = vi.spyOn(functions.app, "timer").mockImplementation(() => undefined);
+    const setup = vi.spyOn(functions.app, "setup").mockImplementation(() => undefined);
     await import("../../../functions/app.js");
+    // Exports stream: the host must be told before any function registers.
+    expect(setup.mock.calls).toEqual([[{ enableHttpStream: true }]]);
     expect(eventGrid.mock.calls).toEqual([["judgeGrantEvent", { handler: judgeGrantEventHandler }]]);
-    expect(http.mock.calls).toEqual([["restoreAssignment", { methods: ["POST"], authLevel: "anonymous", route: "revocations/{id}/restore", handler: restoreAssignmentHandler }]]);
+    expect(http.mock.calls[0]).toEqual(["restoreAssignment", { methods: ["POST"], authLevel: "anonymous", route: "revocations/{id}/restore", handler: restoreAssignmentHandler }]);
+    // The auditors' API, every function anonymous at the host level (each checks the caller's Entra ID token itself).
+    expect(http.mock.calls.slice(1).map(([name, options]) => [name, options.methods, options.authLevel, options.route])).toEqual([
+      ["listFindings", ["GET"], "anonymous", "findings"],
+      ["exportFindings", ["GET"], "anonymous", "findings/export"],
+      ["getFinding", ["GET"], "anonymous", "findings/{id}"],
+      ["acknowledgeFinding", ["POST"], "anonymous", "findings/{id}/acknowledge"],
+      ["exemptFinding", ["POST"], "anonymous", "findings/{id}/exempt"],
+      ["accessHistory", ["GET"], "anonymous", "access"],
+      ["openApi", ["GET"], "anonymous", "openapi.json"],
+      ["page", ["GET"], "anonymous", "page"],
+      ["pageFile", ["GET"], "anonymous", "page/{file}"],
+    ]);
     expect(timer.mock.calls).toEqual([
       ["dispatchAlerts", { schedule: "0 * * * * *", handler: dispatchAlertsHandler }],
       ["sendAlertDigest", { schedule: "0 0 * * * *", handler: sendAlertDigestHandler }],
