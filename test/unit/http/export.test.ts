@@ -19,7 +19,7 @@ describe("CSV fields", () => {
 
 describe("findings query parameters", () => {
   it("turns dates into the start of the day in UTC and ids into lower case", () => {
-    const parsed = parseFindingsQuery(new URLSearchParams("from=2026-03-01&to=2026-03-02T10:00:00+02:00&principal=AAAAAAAA-0000-4000-8000-000000000001"), true);
+    const parsed = parseFindingsQuery(new URLSearchParams("from=2026-03-01&to=2026-03-02T10:00:00%2B02:00&principal=AAAAAAAA-0000-4000-8000-000000000001"), true);
     expect(parsed).toEqual({ ok: true, value: { filter: { seenFrom: "2026-03-01T00:00:00.000Z", seenTo: "2026-03-02T08:00:00.000Z", principalId: "aaaaaaaa-0000-4000-8000-000000000001" }, pageSize: 100, continuationToken: null, format: "json" } });
   });
 
