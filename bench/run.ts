@@ -29,6 +29,7 @@ import { evaluateSnapshot } from "../shared/usecases/evaluateSnapshot.js";
 import { judgeGrantEvent } from "../shared/usecases/judgeGrantEvent.js";
 import { LatencyProxy } from "../local/latencyProxy.js";
 import { benchCommandLine } from "./commandLine.js";
+import { benchFindingsQuery } from "./findingsQuery.js";
 import { createAuthorizationClient } from "../shared/azure/arm.js";
 import { createManagedIdentityCredential } from "../shared/azure/credential.js";
 import { createResourceGraphClient, ResourceGraphInventory } from "../shared/azure/resourceGraph.js";
@@ -445,5 +446,6 @@ const sections: Record<string, () => Promise<void>> = {
   response: () => benchResponse(snapshot),
   commandLine: () => benchCommandLine(snapshot),
   resourceGraph: () => benchResourceGraph(snapshot),
+  findingsQuery: () => benchFindingsQuery(snapshot),
 };
 for (const [name, section] of Object.entries(sections)) if (!only || only.includes(name)) await section();

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { odata, RestError, type TableClient, type TableEntity, type TransactionAction } from "@azure/data-tables";
 import { findingsPartition, sanitizeKey } from "../findings/keys.js";
 import { matchesFilter, scopeKeyOf, type FindingsFilter, type FindingsPage, type FindingsPageOptions } from "../findings/query.js";
@@ -14,9 +15,13 @@ import { decodeContinuationToken, encodeContinuationToken, queryFingerprint, rea
 // a race) is harmless, because every answer is checked against the finding itself.
 
 const INDEX = "~idx.";
-const BY_ID = `${INDEX}id`;
+// Entries by id and by principal are spread over 16 partitions each (by a hex digit of a hash), so
+// that a sweep's thousands of findings are written in transactions of 100, not one request each.
+const bucketOf = (text: string) => createHash("sha256").update(text).digest("hex").charAt(0);
+const byId = (findingId: string) => `${INDEX}id.${bucketOf(findingId)}`;
 const byStatus = (status: string) => `${INDEX}status.${status}`;
-const byPrincipal = (principalId: string) => `${INDEX}principal.${sanitizeKey(principalId.toLowerCase())}`;
+const principalKey = (principalId: string) => sanitizeKey(principalId.toLowerCase());
+const byPrincipal = (principalId: string) => `${INDEX}principal.${bucketOf(principalKey(principalId))}`;
 /** Severity as a key: critical first. */
 const rankOf = (severity: string) => String(SEVERITIES.length - 1 - SEVERITIES.indexOf(severity as (typeof SEVERITIES)[number]));
 const MAX_BATCH = 100;
@@ -37,10 +42,10 @@ interface IndexKey {
 function indexKeys(f: Finding): IndexKey[] {
   const rank = rankOf(f.severity);
   const keys: IndexKey[] = [
-    { partitionKey: BY_ID, rowKey: `~${f.id}` },
+    { partitionKey: byId(f.id), rowKey: `~${f.id}` },
     { partitionKey: byStatus(f.status), rowKey: `~${rank}.${f.id}` },
   ];
-  if (f.principalId) keys.push({ partitionKey: byPrincipal(f.principalId), rowKey: `~${f.status}.${rank}.${f.id}` });
+  if (f.principalId) keys.push({ partitionKey: byPrincipal(f.principalId), rowKey: `~${principalKey(f.principalId)}.${f.status}.${rank}.${f.id}` });
   return keys;
 }
 
@@ -125,9 +130,13 @@ function planOf(filter: FindingsFilter): Plan {
   const range = (from: string) => [odata`RowKey ge ${from}`, odata`RowKey lt ${`${from.slice(0, -1)}/`}`];
   if (filter.principalId) {
     const clauses = [odata`PartitionKey eq ${byPrincipal(filter.principalId)}`];
-    if (filter.status && filter.severity) clauses.push(...range(`~${filter.status}.${rankOf(filter.severity)}.`));
-    else if (filter.status) clauses.push(...range(`~${filter.status}.`));
-    else if (filter.severity) props.push(odata`severity eq ${filter.severity}`);
+    const p = `~${principalKey(filter.principalId)}.`;
+    if (filter.status && filter.severity) clauses.push(...range(`${p}${filter.status}.${rankOf(filter.severity)}.`));
+    else if (filter.status) clauses.push(...range(`${p}${filter.status}.`));
+    else {
+      clauses.push(...range(p));
+      if (filter.severity) props.push(odata`severity eq ${filter.severity}`);
+    }
     return { kind: "index", filter: all([...clauses, ...props]) };
   }
   if (filter.status) {
@@ -199,7 +208,7 @@ async function resolveEntries(client: TableClient, entries: readonly Record<stri
 /** The findings partition of a finding id, from its index entry; null when the id is unknown. */
 export async function partitionOfFinding(client: TableClient, findingId: string): Promise<string | null> {
   try {
-    const entry = await client.getEntity<{ partition?: unknown }>(BY_ID, `~${sanitizeKey(findingId)}`);
+    const entry = await client.getEntity<{ partition?: unknown }>(byId(findingId), `~${sanitizeKey(findingId)}`);
     return typeof entry.partition === "string" ? entry.partition : null;
   } catch (error) {
     if (error instanceof RestError && error.statusCode === 404) return null;
