@@ -160,7 +160,7 @@ async function main(): Promise<number> {
     if (signIn) {
       process.stdout.write(`${JSON.stringify({ ready: { api: host.httpUrl(""), page: pageUrl, tokens: signIn.tokens } })}\n`);
       say(`grantguard: the findings page is at ${pageUrl} (sign in as ${signIn.users.auditor.userPrincipalName}, auditor; ${signIn.users.securityAdmin.userPrincipalName}, security admin; or ${signIn.users.noRole.userPrincipalName}, no role; the local sign-in is https with this run's own certificate, which your browser will ask you to accept)`);
-      say(`            the API is at ${host.httpUrl("")} (described at ${host.httpUrl("openapi.json")}); the "ready" line above holds an hour's access tokens for the demo users, e.g.\n            curl -H "authorization: Bearer $AUDITOR_TOKEN" '${host.httpUrl("findings?status=open")}'`);
+      say(`            the API is at ${host.httpUrl("")} (described at ${host.httpUrl("openapi.json")}); the "ready" line above holds an hour's access tokens for the demo users, for example: curl -H "authorization: Bearer $AUDITOR_TOKEN" '${host.httpUrl("findings?status=open")}'`);
     } else {
       say("grantguard: this tenant has too few enabled users for the findings page's demo sign-in.");
     }
