@@ -95,6 +95,17 @@ export class TableAccessHistory implements AccessHistory {
     }
   }
 
+  /** Creates a row; false when it exists already. */
+  async #create(partitionKey: string, rowKey: string, row: Row): Promise<boolean> {
+    try {
+      await this.client.createEntity(stored(partitionKey, rowKey, row));
+      return true;
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 409) return false;
+      throw error;
+    }
+  }
+
   /** Read, change, write only if unchanged meanwhile (or created by nobody else); then bring the principal's copy up to it. */
   async #update(partitionKey: string, rowKey: string, change: (current: Row | null) => Row | null): Promise<void> {
     for (let i = 0; i < MAX_TRIES; i++) {
@@ -141,7 +152,14 @@ export class TableAccessHistory implements AccessHistory {
   async recordPresent(present: PresentAssignment, at: string, source: AccessSource): Promise<void> {
     await this.#ensure();
     const a = present.assignment;
-    await this.#update(scopePartition(a.scope), lifeKey(a.id, a.createdOn), (current) =>
+    const partitionKey = scopePartition(a.scope);
+    const rowKey = lifeKey(a.id, a.createdOn);
+    // A new life (the common case: a grant's first delivery) is one round trip: both rows created at once.
+    const fresh = withEnd({ assignmentId: a.id, scope: a.scope, scopeKey: scopeKeyOf(a.scope), principalId: a.principalId.toLowerCase(), principalType: a.principalType, roleDefinitionId: a.roleDefinitionId, roleName: present.roleName, from: a.createdOn ?? at, lastSeenAt: at, deletedAt: null, goneAt: null, grantedBy: present.grantedBy, openedBy: source, revision: 1 });
+    const created = await Promise.all([this.#create(partitionKey, rowKey, fresh), this.#create(principalPartition(fresh.principalId), rowKey, fresh)]);
+    if (created[0]) return;
+    // It exists: merge what was seen into it (the principal's copy follows, forward only).
+    await this.#update(partitionKey, rowKey, (current) =>
       withEnd({
         assignmentId: current?.assignmentId ?? a.id,
         scope: a.scope,
