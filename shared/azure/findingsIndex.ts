@@ -18,14 +18,19 @@ const INDEX = "~idx.";
 // Entries by id and by principal are spread over 16 partitions each (by a hex digit of a hash), so
 // that a sweep's thousands of findings are written in transactions of 100, not one request each.
 const bucketOf = (text: string) => createHash("sha256").update(text).digest("hex").charAt(0);
-const byId = (findingId: string) => `${INDEX}id.${bucketOf(findingId)}`;
+// By the assignment hash a finding id ends with: one assignment's findings share a bucket, so an
+// event's entries are one transaction per index partition.
+const byId = (findingId: string) => {
+  const digit = findingId.slice(findingId.lastIndexOf(".") + 1).charAt(0);
+  return `${INDEX}id.${/^[0-9a-f]$/.test(digit) ? digit : bucketOf(findingId)}`;
+};
 const byStatus = (status: string) => `${INDEX}status.${status}`;
 const principalKey = (principalId: string) => sanitizeKey(principalId.toLowerCase());
 const byPrincipal = (principalId: string) => `${INDEX}principal.${bucketOf(principalKey(principalId))}`;
 /** Severity as a key: critical first. */
 const rankOf = (severity: string) => String(SEVERITIES.length - 1 - SEVERITIES.indexOf(severity as (typeof SEVERITIES)[number]));
 const MAX_BATCH = 100;
-const WRITES_IN_FLIGHT = 8;
+const WRITES_IN_FLIGHT = 16;
 const READS_IN_FLIGHT = 16;
 // An index entry that does not match its finding and is older than this is left over from a write
 // that lost its race (or died): no writer takes this long between its index write and its commit.

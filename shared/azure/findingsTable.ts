@@ -167,10 +167,15 @@ export class TableFindingsStore implements FindingsStore, FindingsReader {
     }
     // The timer finds pending markers through the partition index: register before the first write.
     await this.#register(partition);
-    return this.#submitIndexed(partition, groups, changes);
+    // An event's commit writes the index entries of every finding it judged — changed or not — in the
+    // same round trip as the commit itself: an entry a failed or killed try left out is written by the
+    // redelivery Event Grid makes of the event (a failure here fails the invocation), so none stays missing.
+    const [committed] = await Promise.all([this.#submit(groups), writeIndexEntries(this.client, partition, change.findings.map((after) => ({ before: null, after })))]);
+    if (committed) await removeIndexEntries(this.client, changes);
+    return committed;
   }
 
-  /** The findings' writes with their index entries: the new ones before (so none is ever missing), the old ones removed after. */
+  /** A partition's writes with their index entries: the new ones before (so none is ever missing, whatever becomes of the run), the old ones removed after. */
   async #submitIndexed(partition: string, groups: TransactionAction[][], changes: readonly IndexedChange[]): Promise<boolean> {
     await writeIndexEntries(this.client, partition, changes);
     if (!(await this.#submit(groups))) return false;

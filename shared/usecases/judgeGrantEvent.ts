@@ -72,9 +72,7 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
   // two); a try that loses a race is rewritten by the next one.
   const record = (outcome: Settled) => deps.ledger.record({ ...base, ...ledgerEntry(outcome, deps.policies.length) });
   try {
-    const outcome = await retryOnConflict(`the findings of ${event.assignmentId}`, () => judgeOnce(event, deps, record));
-    await recordAccess(outcome, event, deps);
-    return outcome;
+    return await retryOnConflict(`the findings of ${event.assignmentId}`, () => judgeOnce(event, deps, record));
   } catch (error) {
     // The delivery fails and Event Grid redelivers it; until then the ledger says why. Recording
     // is best effort here: the error that matters is the one rethrown.
@@ -83,7 +81,11 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
   }
 }
 
-/** The access history's part of an event: an assignment seen in ARM is held; a delete ends it. Idempotent, so a redelivery repeats it safely. */
+/**
+ * The access history's part of an event: an assignment seen in ARM is held; a delete ends it.
+ * Written beside the findings' commit (in the same round trip): it records what ARM and the event
+ * say, whoever wins the commit, and is idempotent, so a retry or a redelivery repeats it safely.
+ */
 async function recordAccess(outcome: Settled, event: GrantEvent, deps: JudgeDependencies): Promise<void> {
   if (!deps.access) return;
   if (outcome.status === "judged") {
@@ -105,11 +107,12 @@ function ledgerEntry(outcome: Settled, policies: number): Pick<EventRecord, "out
   };
 }
 
-/** Runs the commit and the ledger write together; both settle before either's failure is thrown. */
-async function together(commit: Promise<boolean>, record: Promise<void>): Promise<boolean> {
-  const [committed, recorded] = await Promise.allSettled([commit, record]);
+/** Runs the commit and the ledger write (and the access history's) together; all settle before any failure is thrown. */
+async function together(commit: Promise<boolean>, record: Promise<void>, access: Promise<void> = Promise.resolve()): Promise<boolean> {
+  const [committed, recorded, accessed] = await Promise.allSettled([commit, record, access]);
   if (committed.status === "rejected") throw committed.reason;
   if (recorded.status === "rejected") throw recorded.reason;
+  if (accessed.status === "rejected") throw accessed.reason;
   return committed.value;
 }
 
@@ -121,7 +124,7 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies, record: (ou
   const [stored, found] = await Promise.all([deps.findings.read(event.assignmentId), event.kind === "write" ? deps.roleAssignments.getById(event.assignmentId) : null]);
   const origin: JudgementOrigin = { eventId: event.eventId, time: event.eventTime, correlationId: event.correlationId, grantedBy: event.grantedBy };
   const commit = (findings: readonly Finding[], deleted = false) => deps.findings.commit(stored, { state: nextState(stored.state, event.eventTime, deleted), findings });
-  const settle = async <T extends Settled>(outcome: T, findings: readonly Finding[], deleted = false) => ((await together(commit(findings, deleted), record(outcome))) ? outcome : undefined);
+  const settle = async <T extends Settled>(outcome: T, findings: readonly Finding[], deleted = false) => ((await together(commit(findings, deleted), record(outcome), recordAccess(outcome, event, deps))) ? outcome : undefined);
 
   if (event.kind === "delete") {
     const resolved = resolveFindings(stored.findings, origin, "the role assignment was deleted");
@@ -158,7 +161,7 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies, record: (ou
   const plan = await planRevocation(deps.revocation, { assignment, facts, findings: matched, eventId: event.eventId });
   const judged = { status: "judged" as const, eventId: event.eventId, assignment, facts, resolved, evaluationErrors: evaluation.errors, matched: evaluation.matches.length };
   if (!plan.revocation) return settle({ ...judged, open: plan.findings, revocation: null }, [...plan.findings, ...resolved]);
-  if (!(await commit([...plan.findings, ...resolved]))) return undefined;
+  if (!(await together(commit([...plan.findings, ...resolved]), Promise.resolve(), recordAccess({ ...judged, open: plan.findings, revocation: null }, event, deps)))) return undefined;
 
   const result = await carryOutRevocation(deps.revocation, plan.revocation);
   const at = event.eventTime;
