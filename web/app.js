@@ -9,7 +9,7 @@ const KEY = "grantguard.page";
 let settings = null;
 let accessToken = null;
 let findingsToken = null;
-let accessToken2 = null;
+let accessPageToken = null;
 
 function say(text, isError = false) {
   const status = $("#status");
@@ -195,7 +195,7 @@ async function loadAccess(more = false) {
   for (const name of ["principal", "scope"]) if (String(form.get(name) ?? "").trim()) query.set(name, String(form.get(name)).trim());
   const at = String(form.get("at") ?? "");
   if (at) query.set("at", new Date(at).toISOString());
-  if (more && accessToken2) query.set("continuationToken", accessToken2);
+  if (more && accessPageToken) query.set("continuationToken", accessPageToken);
   say("Loading access history…");
   const page = await api(`access?${query}`);
   const body = $("#access tbody");
@@ -211,8 +211,8 @@ async function loadAccess(more = false) {
     cell(row, `${i.openedBy === "event" ? "seen granted" : "seen in a sweep"}${i.closedBy ? `; ended: ${i.closedBy === "event" ? "seen removed" : "gone in a sweep"}` : ""}`);
     body.append(row);
   }
-  accessToken2 = page.continuationToken;
-  $("#access-more").hidden = !accessToken2;
+  accessPageToken = page.continuationToken;
+  $("#access-more").hidden = !accessPageToken;
   say(page.intervals.length === 0 && !more ? `Nobody held access there at ${day(page.at)}, as far as grantguard has seen.` : "");
 }
 

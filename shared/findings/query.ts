@@ -30,7 +30,9 @@ export interface FindingsPageOptions {
   readonly continuationToken?: string | null;
 }
 
+/** A page's size when the caller names none. */
 export const DEFAULT_PAGE_SIZE = 100;
+/** The largest page one answer may hold (Table Storage returns at most 1,000 entities per response). */
 export const MAX_PAGE_SIZE = 1000;
 
 /** Reads findings for auditors: one page at a time, never a whole table in one answer. */
