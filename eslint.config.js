@@ -7,6 +7,8 @@ export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", ".scratch/**", "local/demo/tenant.json"] },
   js.configs.recommended,
   { files: ["bin/**/*.js"], languageOptions: { globals: { process: "readonly" } } },
+  // The findings page runs in the browser.
+  { files: ["web/**/*.js"], languageOptions: { globals: Object.fromEntries(["document", "location", "history", "sessionStorage", "crypto", "fetch", "URL", "URLSearchParams", "TextEncoder", "TextDecoder", "FormData", "btoa", "atob", "setTimeout"].map((name) => [name, "readonly"])) } },
   { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { module: "writable" } } },
   ...tseslint.configs.recommended,
   {

@@ -30,6 +30,7 @@ import { judgeGrantEvent } from "../shared/usecases/judgeGrantEvent.js";
 import { LatencyProxy } from "../local/latencyProxy.js";
 import { benchCommandLine } from "./commandLine.js";
 import { benchSweep } from "./sweep.js";
+import { benchFindingsQuery } from "./findingsQuery.js";
 import { createAuthorizationClient } from "../shared/azure/arm.js";
 import { createManagedIdentityCredential } from "../shared/azure/credential.js";
 import { createResourceGraphClient, ResourceGraphInventory } from "../shared/azure/resourceGraph.js";
@@ -446,5 +447,6 @@ const sections: Record<string, () => Promise<void>> = {
   commandLine: () => benchCommandLine(snapshot),
   resourceGraph: () => benchResourceGraph(snapshot),
   sweep: () => benchSweep(snapshot),
+  findingsQuery: () => benchFindingsQuery(snapshot),
 };
 for (const [name, section] of Object.entries(sections)) if (!only || only.includes(name)) await section();

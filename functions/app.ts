@@ -18,6 +18,6 @@ export function registerFunction(registration: FunctionRegistration): void {
   }
 }
 
-// The audit export streams its lines (HTTP streams must be enabled before any function is registered).
+// Exports (the audit trail's, the findings') stream their bodies: HTTP streams are enabled before any function is registered.
 functions.app.setup({ enableHttpStream: true });
 for (const registration of functionRegistrations) registerFunction(registration);

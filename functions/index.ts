@@ -8,6 +8,12 @@ import { judgeGrantEventHandler } from "./judgeGrantEvent.js";
 import { restoreAssignmentHandler } from "./restoreAssignment.js";
 import { sendAlertDigestHandler } from "./sendAlertDigest.js";
 import { STORAGE_CONNECTION, SWEEP_QUEUE } from "../shared/usecases/sweepQueue.js";
+import { listFindingsHandler } from "./listFindings.js";
+import { exportFindingsHandler } from "./exportFindings.js";
+import { getFindingHandler } from "./getFinding.js";
+import { acknowledgeFindingHandler, exemptFindingHandler } from "./decideFinding.js";
+import { accessHistoryHandler } from "./accessHistory.js";
+import { openApiHandler, pageHandler } from "./page.js";
 
 /** An Event Grid–triggered function, served at /runtime/webhooks/EventGrid?functionName={name}. */
 export interface EventGridRegistration {
@@ -52,6 +58,17 @@ export type FunctionRegistration = EventGridRegistration | HttpRegistration | Ti
 export const functionRegistrations: readonly FunctionRegistration[] = [
   { name: "judgeGrantEvent", trigger: "eventGrid", handler: judgeGrantEventHandler },
   { name: "restoreAssignment", trigger: "http", handler: restoreAssignmentHandler, methods: ["POST"], authLevel: "anonymous", route: "revocations/{id}/restore" },
+  // The auditors' API: each function validates the caller's Entra ID access token itself (anonymous at the host level).
+  // Literal routes before parameterised ones, as the host's routing prefers them.
+  { name: "listFindings", trigger: "http", handler: listFindingsHandler, methods: ["GET"], authLevel: "anonymous", route: "findings" },
+  { name: "exportFindings", trigger: "http", handler: exportFindingsHandler, methods: ["GET"], authLevel: "anonymous", route: "findings/export" },
+  { name: "getFinding", trigger: "http", handler: getFindingHandler, methods: ["GET"], authLevel: "anonymous", route: "findings/{id}" },
+  { name: "acknowledgeFinding", trigger: "http", handler: acknowledgeFindingHandler, methods: ["POST"], authLevel: "anonymous", route: "findings/{id}/acknowledge" },
+  { name: "exemptFinding", trigger: "http", handler: exemptFindingHandler, methods: ["POST"], authLevel: "anonymous", route: "findings/{id}/exempt" },
+  { name: "accessHistory", trigger: "http", handler: accessHistoryHandler, methods: ["GET"], authLevel: "anonymous", route: "access" },
+  { name: "openApi", trigger: "http", handler: openApiHandler, methods: ["GET"], authLevel: "anonymous", route: "openapi.json" },
+  { name: "page", trigger: "http", handler: pageHandler, methods: ["GET"], authLevel: "anonymous", route: "page" },
+  { name: "pageFile", trigger: "http", handler: pageHandler, methods: ["GET"], authLevel: "anonymous", route: "page/{file}" },
   // Local periods stand in for the schedules (every minute, every hour) so a demo sees them run.
   { name: "dispatchAlerts", trigger: "timer", handler: dispatchAlertsHandler, schedule: "0 * * * * *", localPeriodMs: 2_000 },
   { name: "sendAlertDigest", trigger: "timer", handler: sendAlertDigestHandler, schedule: "0 0 * * * *", localPeriodMs: 30_000 },

@@ -420,8 +420,8 @@ export class DevHost {
         return reply(res, 500, { error: "the function failed; see its log" });
       }
       const responseHeaders = Object.fromEntries(new Headers(response?.headers as ConstructorParameters<typeof Headers>[0]).entries());
-      // A streamed body (HTTP streams enabled, as functions/app.ts does) is piped as the client reads it.
-      if (response?.body instanceof ReadableStream) return pipeStream(res, response.status ?? 200, responseHeaders, response.body as ReadableStream<Uint8Array>);
+      // A body other than jsonBody (HTML, text, a CSV or JSON-lines stream — a ReadableStream is an async iterable too) is written as the host writes it, streamed when it is one.
+      if (response?.body !== undefined && response.body !== null && response.jsonBody === undefined) return this.#writeBody(res, response.status ?? 200, response.body, responseHeaders, route.name, context);
       return reply(res, response?.status ?? 200, response?.jsonBody ?? {}, responseHeaders);
     }
     throw new HostRefusal(404, `no function serves ${url.pathname.slice(0, 200)}`);
@@ -438,6 +438,27 @@ export class DevHost {
     const timer = this.#timers.find((t) => t.name.toLowerCase() === name.toLowerCase())!;
     void this.fireTimer(timer.name);
     return replyText(res, 202);
+  }
+
+  // Text and bytes are sent whole; an async iterable (the stream enableHttpStream allows) chunk by chunk. A stream
+  // that fails part-way ends the connection without the last chunk, so the client sees a broken transfer.
+  async #writeBody(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>, functionName: string, context: InvocationContext): Promise<void> {
+    if (typeof body === "string" || body instanceof Uint8Array) {
+      res.writeHead(status, { "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/octet-stream", ...headers });
+      res.end(body);
+      return;
+    }
+    if (typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) throw new TypeError(`the function ${functionName} answered a body the dev host does not send (a string, bytes or an async iterable)`);
+    res.writeHead(status, headers);
+    try {
+      for await (const chunk of body as AsyncIterable<Uint8Array>) {
+        if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve));
+      }
+      res.end();
+    } catch (error) {
+      this.#failed(functionName, context, error);
+      res.destroy();
+    }
   }
 
   // /runtime/webhooks/{extension}: the host's system-key check, then the Event Grid extension's
@@ -574,22 +595,4 @@ function validationCode(body: unknown): string {
 
 function jsonTypeOf(value: unknown): string {
   return value === null ? "Null" : Array.isArray(value) ? "Array" : typeof value === "string" ? "String" : typeof value === "number" ? "Number" : typeof value === "boolean" ? "Boolean" : "Object";
-}
-
-/** Writes a streamed response body, chunk by chunk, waiting for the client when it falls behind. */
-async function pipeStream(res: ServerResponse, status: number, headers: Record<string, string>, body: ReadableStream<Uint8Array>): Promise<void> {
-  res.writeHead(status, headers);
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!res.write(value)) await new Promise((resolve) => res.once("drain", resolve));
-    }
-    res.end();
-  } catch (error) {
-    res.destroy(error instanceof Error ? error : new Error(String(error)));
-  } finally {
-    reader.releaseLock();
-  }
 }

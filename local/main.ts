@@ -14,6 +14,7 @@ import type { Runtime } from "../shared/runtime.js";
 import { loadTrustedLocalTls } from "./tls.js";
 import { WebhookReceiver } from "./webhookReceiver.js";
 import { randomBytes } from "node:crypto";
+import { setUpPageSignIn } from "./demoUsers.js";
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -183,6 +184,17 @@ async function main(): Promise<number> {
     say(receiver ? `grantguard: alerts go to a local webhook receiver at ${receiver.url("/grantguard")}, which verifies every signature.` : "grantguard: alerts go to the channels set in the environment.");
     commandLine = await shareWithCommandLine(local, tls, runtime.config, snapshot);
     say(`${commandLine.lines.join("\n")}\n`);
+    // The auditors' page and API: the page signs in with the simulator's demo users; for scripts,
+    // one JSON line on stdout (always, and before anything else there) with the URLs and the demo users' tokens.
+    const pageUrl = host.httpUrl("page");
+    const signIn = setUpPageSignIn(local.simulator, snapshot, pageUrl);
+    if (signIn) {
+      process.stdout.write(`${JSON.stringify({ ready: { api: host.httpUrl(""), page: pageUrl, tokens: signIn.tokens } })}\n`);
+      say(`grantguard: the findings page is at ${pageUrl} (sign in as ${signIn.users.auditor.userPrincipalName}, auditor; ${signIn.users.securityAdmin.userPrincipalName}, security admin; or ${signIn.users.noRole.userPrincipalName}, no role; the local sign-in is https with this run's own certificate, which your browser will ask you to accept)`);
+      say(`            the API is at ${host.httpUrl("")} (described at ${host.httpUrl("openapi.json")}); the "ready" line above holds an hour's access tokens for the demo users, for example: curl -H "authorization: Bearer $AUDITOR_TOKEN" '${host.httpUrl("findings?status=open")}'`);
+    } else {
+      say("grantguard: this tenant has too few enabled users for the findings page's demo sign-in.");
+    }
     host.startTimers();
     host.startQueues();
 

@@ -67,6 +67,7 @@ const settingsSchema = z.object({
   GRANTGUARD_LOG_ANALYTICS_ENDPOINT: httpsUrl.default("https://api.loganalytics.io/v1"),
   GRANTGUARD_FINDINGS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("findings"),
   GRANTGUARD_EVENTS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("grantEvents"),
+  GRANTGUARD_ACCESS_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be a valid table name").default("accessHistory"),
   GRANTGUARD_POLICIES_DIR: z.string().min(1).default(BUILT_IN_POLICIES_DIR),
   GRANTGUARD_ROLE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3_600),
   GRANTGUARD_TOKEN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
@@ -121,6 +122,8 @@ export interface Config {
   readonly logAnalytics: LogAnalyticsConfig | null;
   readonly findingsTable: string;
   readonly eventsTable: string;
+  /** Who held which role where, and when: the access history's intervals. */
+  readonly accessTable: string;
   readonly policiesDir: string;
   readonly roleCacheTtlMs: number;
   readonly tokenTimeoutMs: number;
@@ -212,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logAnalytics: s.GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID ? { workspaceId: s.GRANTGUARD_LOG_ANALYTICS_WORKSPACE_ID.toLowerCase(), endpoint: s.GRANTGUARD_LOG_ANALYTICS_ENDPOINT } : null,
     findingsTable: s.GRANTGUARD_FINDINGS_TABLE,
     eventsTable: s.GRANTGUARD_EVENTS_TABLE,
+    accessTable: s.GRANTGUARD_ACCESS_TABLE,
     policiesDir: s.GRANTGUARD_POLICIES_DIR,
     roleCacheTtlMs: s.GRANTGUARD_ROLE_CACHE_TTL_SECONDS * 1000,
     tokenTimeoutMs: s.GRANTGUARD_TOKEN_TIMEOUT_MS,

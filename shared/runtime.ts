@@ -14,6 +14,7 @@ import type { Policy } from "./policy/policy.js";
 import { judgeGrantEvent, type JudgeDependencies, type JudgeOutcome } from "./usecases/judgeGrantEvent.js";
 import { drainLeftovers, type DrainReport } from "./audit/trail.js";
 import { writeDigest, type DigestOutcome } from "./audit/digest.js";
+import type { AuditorApiDependencies } from "./http/auditors.js";
 
 /** What the function app holds for its lifetime: settings, adapters and the compiled policies. */
 export interface Runtime {
@@ -28,6 +29,8 @@ export interface Runtime {
   writerFor(credential: TokenCredential): RoleAssignmentWriter;
   /** Validates callers' Entra ID access tokens for the HTTP API; null when GRANTGUARD_AUTH_* are not set. */
   readonly tokens: TokenValidator | null;
+  /** What the auditors' API reads and writes: findings, their stories, the access history. */
+  readonly auditors: AuditorApiDependencies;
   /** Judges one event, then tries to deliver its alerts at once (the outbox keeps them if that fails). */
   judgeGrantEvent(raw: unknown): Promise<JudgeOutcome & { readonly alerts: DispatchReport | { readonly error: string } }>;
   /** One round of the outbox: queue pending state changes, send what is due. */
@@ -68,6 +71,7 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     raise: async (alert) => void (await deliverRows(dispatch, await queueAlert(dispatch, alert))),
     now,
   };
+  const tokens = config.auth ? createTokenValidator(config.auth) : null;
   const judge: JudgeDependencies = { ...services, policies: pack.policies, exemptions: pack.exemptions, revocation, now };
   const sweep = createSweepServices(config, credential, services.findings);
   // The outbox timer leaves an open sweep run's changes for the shard that closes the run (when the sweep can run here at all).
@@ -97,7 +101,8 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     pack,
     dispatch,
     judge,
-    tokens: config.auth ? createTokenValidator(config.auth) : null,
+    tokens,
+    auditors: { tokens, findings: services.findingsReader, deliveries: services.findingDeliveries, revocations: services.revocations, access: services.access, now },
     writerFor: (callerCredential) => createRoleAssignmentWriter(config.armEndpoint, callerCredential),
     async judgeGrantEvent(raw) {
       const outcome = await judgeGrantEvent(raw, judge);

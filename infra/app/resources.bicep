@@ -234,6 +234,7 @@ var grantguardSettings = {
   GRANTGUARD_AUTH_AUDIENCE: apiClientId
   GRANTGUARD_AUTH_AUTHORITY: environment().authentication.loginEndpoint
   GRANTGUARD_AUDIT_TABLE: 'auditTrail'
+  GRANTGUARD_ACCESS_TABLE: 'accessHistory'
   GRANTGUARD_AUDIT_CONTAINER: auditContainer
   GRANTGUARD_KEY_VAULT_URL: vault.properties.vaultUri
   GRANTGUARD_AUDIT_KEY: signingKey.name

@@ -30,5 +30,16 @@ JSON
 app_id=$(az rest --method post --url "https://graph.microsoft.com/v1.0/applications" --headers "Content-Type=application/json" --body "$body" --query appId --output tsv)
 # A service principal makes the app usable in this tenant (users can then be given its roles).
 az rest --method post --url "https://graph.microsoft.com/v1.0/servicePrincipals" --headers "Content-Type=application/json" --body "{\"appId\": \"$app_id\"}" >/dev/null
+# The findings page signs people in for this API: an identifier URI and a delegated scope it asks for
+# (api://{client id}/user_impersonation); the page's redirect URI is added after deploy, once the
+# function app's host name is known (subscribe-events.sh).
+object_id=$(az rest --method get --url "https://graph.microsoft.com/v1.0/applications(appId='$app_id')?\$select=id" --query id --output tsv)
+az rest --method patch --url "https://graph.microsoft.com/v1.0/applications/$object_id" --headers "Content-Type=application/json" --body "{
+  \"identifierUris\": [\"api://$app_id\"],
+  \"api\": { \"requestedAccessTokenVersion\": 2, \"oauth2PermissionScopes\": [
+    { \"id\": \"5a6c2e1d-9b4f-4c3a-8e7d-1f0b2c3d4e5f\", \"value\": \"user_impersonation\", \"type\": \"User\", \"isEnabled\": true,
+      \"adminConsentDisplayName\": \"Use grantguard's API as you\", \"adminConsentDescription\": \"Lets the findings page call grantguard's API as the signed-in person, within their app roles.\",
+      \"userConsentDisplayName\": \"Use grantguard's API as you\", \"userConsentDescription\": \"Lets the findings page call grantguard's API as you.\" } ] }
+}" >/dev/null
 azd env set GRANTGUARD_API_CLIENT_ID "$app_id"
 echo "grantguard: created API app registration $app_id; assign its app roles to people in Entra ID (Enterprise applications)."

@@ -26,4 +26,14 @@ for subscription in $(echo "$subscriptions" | tr ',' ' '); do
     --output none
   echo "grantguard: subscription $subscription sends its role-assignment events to judgeGrantEvent"
 done
+# The findings page signs in as a single-page application of the API's registration: its redirect URI
+# is the deployed page (the host name exists only now).
+client_id=$(azd env get-value GRANTGUARD_API_CLIENT_ID 2>/dev/null || true)
+if [ -n "$client_id" ]; then
+  host=$(az functionapp show --ids "$app" --query defaultHostName --output tsv)
+  object_id=$(az rest --method get --url "https://graph.microsoft.com/v1.0/applications(appId='$client_id')?\$select=id" --query id --output tsv)
+  az rest --method patch --url "https://graph.microsoft.com/v1.0/applications/$object_id" --headers "Content-Type=application/json" \
+    --body "{\"spa\": {\"redirectUris\": [\"https://$host/api/page\"]}}" >/dev/null
+  echo "grantguard: the findings page is at https://$host/api/page"
+fi
 echo "grantguard: check the deployment with: npx grantguard doctor --app $app"

@@ -96,8 +96,21 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** Writes a JSON answer with a request id, as Azure's services do. */
+/** A body that is not JSON: the local Entra ID's sign-in page, or an empty redirect. */
+export class RawBody {
+  constructor(
+    readonly text: string,
+    readonly contentType: string,
+  ) {}
+}
+
+/** Writes a JSON answer with a request id, as Azure's services do (a RawBody as it is). */
 export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (body instanceof RawBody) {
+    res.writeHead(status, { "content-type": body.contentType, "x-ms-request-id": randomUUID(), ...headers });
+    res.end(body.text);
+    return;
+  }
   const payload = body === undefined ? "" : JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomUUID(), ...headers });
   res.end(payload);

@@ -5,7 +5,7 @@ import type { Config } from "../config.js";
 import { ArmRoleAssignments, ArmRoleAssignmentWriter, ArmRoleDefinitions, CachedRoleDefinitions, createAuthorizationClient } from "./arm.js";
 import type { Principals, RoleAssignments, RoleDefinitions } from "../facts/sources.js";
 import type { RoleAssignmentWriter } from "../response/writer.js";
-import type { AlertDeliveries } from "../response/deliveries.js";
+import type { AlertDeliveries, Delivery } from "../response/deliveries.js";
 import type { RevocationStore } from "../response/revocations.js";
 import { TableAlertDeliveries } from "./deliveriesTable.js";
 import { TableRevocationStore } from "./revocationsTable.js";
@@ -32,6 +32,9 @@ import { SWEEP_QUEUE } from "../usecases/sweepQueue.js";
 import type { SweepReader, SweepStores } from "../usecases/sweepRun.js";
 import { AzureSweepReader, CallCounter } from "./sweepReader.js";
 import { BlobSweepStaging, StorageShardQueue, TableSweepRuns } from "./sweepStorage.js";
+import type { AccessHistory } from "../findings/access.js";
+import type { FindingsReader } from "../findings/query.js";
+import { TableAccessHistory } from "./accessHistoryTable.js";
 
 /** Every adapter grantguard uses, built from one credential. */
 export interface AzureServices {
@@ -48,6 +51,12 @@ export interface AzureServices {
   readonly activityLogs: ActivityLogs | null;
   /** Every role assignment and definition of the tenant: Resource Graph, plus ARM for the root scope. */
   readonly inventory: TenantInventory;
+  /** Who held which role where, and when: written by the event path and the sweep, read by auditors. */
+  readonly access: AccessHistory;
+  /** The findings as auditors read them: filtered, paged, through the store's index entities. */
+  readonly findingsReader: FindingsReader & FindingsStore;
+  /** One finding's alert deliveries (its story). */
+  readonly findingDeliveries: { listForFinding(findingId: string): Promise<Delivery[]> };
   readonly audit: AuditServices;
 }
 
@@ -83,15 +92,19 @@ export function createAzureServices(config: Config, credential: TokenCredential)
   const trail = createTrailDrain(chain, (error) => console.warn(`audit trail: markers left for the timer to drain: ${error instanceof Error ? error.message : String(error)}`));
   const findings = new TableFindingsStore(table(config.findingsTable), { trail });
   const revocations = new TableRevocationStore(table(config.response.revocationsTable), { trail });
+  const deliveries = new TableAlertDeliveries(table(config.response.alertsTable));
   return {
     roleAssignments: new ArmRoleAssignments(authorization),
     roleDefinitions,
     context: new ArmTenantContext(authorization, roleDefinitions, { scopeTtlMs: SCOPE_MEMO_MS, roleTtlMs: config.roleCacheTtlMs }),
     principals: new GraphPrincipals(createGraphClient(credential, config.graphEndpoint)),
     findings,
+    findingsReader: findings,
     ledger: new TableEventLedger(table(config.eventsTable)),
     writer: new ArmRoleAssignmentWriter(authorization),
-    deliveries: new TableAlertDeliveries(table(config.response.alertsTable)),
+    deliveries,
+    findingDeliveries: deliveries,
+    access: new TableAccessHistory(table(config.accessTable)),
     revocations,
     audit: { chain, markers: [findings.trailMarkers, revocations.trailMarkers], digests: config.audit.digests ? createDigestServices(config.audit.digests, credential) : null },
     // Resource Graph is served by ARM's endpoint (the simulator's, locally).

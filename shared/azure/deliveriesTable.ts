@@ -239,4 +239,13 @@ export class TableAlertDeliveries implements AlertDeliveries {
     for await (const e of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(" and ") } })) out.push(this.#parse(e));
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
+
+  /** Every delivery of one finding's alerts: one range read of the shard its deliveries live in. */
+  async listForFinding(findingId: string): Promise<Delivery[]> {
+    await this.#ensure();
+    const out: Delivery[] = [];
+    const filter = [odata`PartitionKey eq ${deliveryShard({ findingId, alertId: "" })}`, odata`RowKey ge ${RECORD}`, odata`RowKey lt ${"alert/"}`, odata`findingId eq ${findingId}`].join(" and ");
+    for await (const e of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) out.push(this.#parse(e));
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
 }

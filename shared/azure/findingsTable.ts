@@ -25,6 +25,8 @@ import { ensureTable } from "./tables.js";
 import { findingChange } from "../audit/changes.js";
 import type { TrailDrain, TrailMarker, TrailMarkerStore } from "../audit/trail.js";
 import { afterCommitOf, TableTrailMarkers, trailMarkerAction, type AfterCommit } from "./auditTrailMarkers.js";
+import type { FindingsFilter, FindingsPage, FindingsPageOptions, FindingsReader } from "../findings/query.js";
+import { partitionOfFinding, queryFindingsPage, removeIndexEntries, writeIndexEntries, type IndexedChange } from "./findingsIndex.js";
 
 const MAX_BATCH = 100; // Table Storage: at most 100 entities per transaction, one partition.
 // Partitions read at once by the outbox's round (each one range read of its pending markers).
@@ -57,7 +59,7 @@ const EVENT_FIELDS = Object.keys(eventRecordSchema.shape);
 const EVENT_JSON = ["findingIds", "evaluationErrors"];
 
 /** Findings in Azure Table Storage, partitioned by subscription, written in conditional transactions of ≤100. */
-export class TableFindingsStore implements FindingsStore {
+export class TableFindingsStore implements FindingsStore, FindingsReader {
   readonly #ensure: () => Promise<void>;
   /** Partitions this instance has registered in the partition index (each is registered once, then never removed). */
   readonly #registered = new Set<string>();
@@ -102,6 +104,23 @@ export class TableFindingsStore implements FindingsStore {
     const findings: Finding[] = [];
     for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(" and ") } })) findings.push(this.#parse(entity));
     return findings;
+  }
+
+  async queryPage(filter: FindingsFilter, options: FindingsPageOptions): Promise<FindingsPage> {
+    await this.#ensure();
+    return queryFindingsPage(this.client, filter, options, (entity) => this.#parse(entity));
+  }
+
+  async get(findingId: string): Promise<Finding | null> {
+    await this.#ensure();
+    const partition = await partitionOfFinding(this.client, findingId);
+    if (partition === null) return null;
+    try {
+      return this.#parse(await this.client.getEntity<Record<string, unknown>>(partition, findingId));
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return null;
+      throw error;
+    }
   }
 
   /** The finding an outbox marker holds (as JSON, in one or more parts). */
@@ -152,22 +171,34 @@ export class TableFindingsStore implements FindingsStore {
     const stateEntity: Entity = { partitionKey: partition, rowKey: stateRow, assignmentKey: key, assignmentId: record.assignmentId, lastEventTime: change.state.lastEventTime, ...(change.state.deletedAt ? { deletedAt: change.state.deletedAt } : {}) };
     const groups: TransactionAction[][] = [[stateEtag ? ["update", stateEntity, "Replace", { etag: stateEtag }] : ["create", stateEntity]]];
     const markers: TrailMarker[] = [];
+    const changes: IndexedChange[] = [];
     for (const finding of change.findings) {
       if (findingsPartition(finding.scope) !== partition || assignmentKey(finding.assignmentId) !== key) throw new TypeError(`finding ${finding.id} is not about ${record.assignmentId}`);
       const before = stored.get(finding.id);
       if (before && isDeepStrictEqual(before, finding)) continue;
       groups.push(withTrailMarker(partition, finding, before ?? null, findingWriteActions(partition, finding, before ?? null, record.versions), markers, change.actor));
+      changes.push({ before: before ?? null, after: finding });
     }
     // The timer finds pending markers through the partition index: register before the first write.
     await this.#register(partition);
-    return this.#submitAndDrain(groups, markers);
+    // An event's commit writes the index entries of every finding it judged — changed or not — in the
+    // same round trip as the commit itself: an entry a failed or killed try left out is written by the
+    // redelivery Event Grid makes of the event (a failure here fails the invocation), so none stays missing.
+    const [committed] = await Promise.all([this.#submit(groups), writeIndexEntries(this.client, partition, change.findings.map((after) => ({ before: null, after })))]);
+    if (committed) await Promise.all([removeIndexEntries(this.client, changes), this.#afterCommit(markers)]);
+    return committed;
   }
 
-  /** Submits, then (when it committed) drains the trail markers it wrote. */
-  async #submitAndDrain(groups: Parameters<typeof packGroups>[0], markers: readonly TrailMarker[]): Promise<boolean> {
-    const committed = await this.#submit(groups);
-    if (committed) await this.#afterCommit(markers);
-    return committed;
+  /**
+   * A partition's writes with their index entries — the new ones before (so none is ever missing,
+   * whatever becomes of the run), the old ones removed after — and, once committed, the trail
+   * markers drained into the chain.
+   */
+  async #submitIndexed(partition: string, groups: TransactionAction[][], changes: readonly IndexedChange[], markers: readonly TrailMarker[]): Promise<boolean> {
+    await writeIndexEntries(this.client, partition, changes);
+    if (!(await this.#submit(groups))) return false;
+    await Promise.all([removeIndexEntries(this.client, changes), this.#afterCommit(markers)]);
+    return true;
   }
 
   async #register(partition: string): Promise<void> {
@@ -212,7 +243,7 @@ export class TableFindingsStore implements FindingsStore {
       return withTrailMarker(record.partition, finding, before, findingWriteActions(record.partition, finding, before, record.versions), markers, options.actor);
     });
     await this.#register(record.partition);
-    return this.#submitAndDrain(groups, markers);
+    return this.#submitIndexed(record.partition, groups, findings.map((after) => ({ before: stored.get(after.id) ?? null, after })), markers);
   }
 
   /**

@@ -18,8 +18,22 @@ export interface JudgementOrigin {
 const earliest = (a: string, b: string) => (a < b ? a : b);
 const latest = (a: string, b: string) => (a > b ? a : b);
 
+/** What a finding needs to know of the exemption that covers it: an exemption file's, or one a security admin stored on the finding. */
+export type CoveringExemption = Pick<Exemption, "id" | "owner" | "expires" | "justification">;
+
+/**
+ * The exemption a security admin stored on this finding (over the API), while it is in force at
+ * `now`: such an exemption is part of the finding, so every later judgement (event or sweep) keeps
+ * honouring it until it expires, then the finding opens again.
+ */
+export function storedExemption(previous: Finding | undefined, now: Date): CoveringExemption | undefined {
+  if (previous?.decision !== "exempted" || !previous.exemptionId || !previous.exemptionOwner || !previous.exemptionExpires) return undefined;
+  if (previous.exemptionExpires <= now.toISOString()) return undefined;
+  return { id: previous.exemptionId, owner: previous.exemptionOwner, expires: previous.exemptionExpires, justification: previous.exemptionJustification ?? "" };
+}
+
 /** The finding for one match: open, or exempted when an exemption in force covers it. */
-export function findingFromMatch(match: PolicyMatch, a: RoleAssignment, facts: Facts, origin: JudgementOrigin, previous: Finding | undefined, exemption: Exemption | undefined): Finding {
+export function findingFromMatch(match: PolicyMatch, a: RoleAssignment, facts: Facts, origin: JudgementOrigin, previous: Finding | undefined, exemption: CoveringExemption | undefined): Finding {
   const scope = parseScope(a.scope);
   const by = origin.grantedBy;
   const newer = !previous || previous.lastSeen <= origin.time;
@@ -57,6 +71,16 @@ export function findingFromMatch(match: PolicyMatch, a: RoleAssignment, facts: F
     exemptionId: exemption?.id ?? null,
     exemptionOwner: exemption?.owner ?? null,
     exemptionExpires: exemption?.expires ?? null,
+    exemptionJustification: exemption?.justification ?? null,
+    rolePrivileged: facts.role.privileged,
+    assignmentCreatedOn: a.createdOn,
+    assignmentCreatedBy: a.createdBy,
+    principalLastSignIn: typeof facts.principal.lastSignIn === "string" ? facts.principal.lastSignIn : (previous?.principalLastSignIn ?? null),
+    // A security admin's decision is history: it stays with the finding whatever later judgements say.
+    decision: previous?.decision ?? null,
+    decidedBy: previous?.decidedBy ?? null,
+    decidedAt: previous?.decidedAt ?? null,
+    decisionNote: previous?.decisionNote ?? null,
     grantedBy: by?.upn ?? by?.name ?? by?.appId ?? by?.objectId ?? a.createdBy,
     grantedByObjectId: by?.objectId ?? a.createdBy,
     grantedByIpAddress: by?.ipAddress ?? null,
@@ -83,7 +107,11 @@ export function resolveFindings(findings: readonly Finding[], origin: JudgementO
 export function reconcileFindings(stored: readonly Finding[], matches: readonly PolicyMatch[], input: { readonly assignment: RoleAssignment; readonly facts: Facts; readonly origin: JudgementOrigin; readonly exemptions: readonly Exemption[]; readonly now: Date }): { readonly matched: Finding[]; readonly resolved: Finding[] } {
   const { assignment, facts, origin, exemptions, now } = input;
   const byId = new Map(stored.map((f) => [f.id, f]));
-  const matched = matches.map((match) => findingFromMatch(match, assignment, facts, origin, byId.get(findingId(match.policy.id, assignment.id)), exemptionFor(exemptions, match.policy.id, assignment, now)));
+  const matched = matches.map((match) => {
+    const previous = byId.get(findingId(match.policy.id, assignment.id));
+    // An exemption file's exemption first; else one stored on the finding, while in force.
+    return findingFromMatch(match, assignment, facts, origin, previous, exemptionFor(exemptions, match.policy.id, assignment, now) ?? storedExemption(previous, now));
+  });
   const open = new Set(matched.map((f) => f.id));
   return { matched, resolved: resolveFindings(stored.filter((f) => !open.has(f.id)), origin, "the policy no longer matches the assignment") };
 }

@@ -35,6 +35,19 @@ export const findingSchema = z.object({
   exemptionId: z.string().nullable(),
   exemptionOwner: z.string().nullable(),
   exemptionExpires: z.string().nullable(),
+  /** Why the risk is accepted (the exemption file's justification, or the one a security admin gave). */
+  exemptionJustification: z.string().nullish(),
+  /** What auditors ask beside the finding, as known when it was last written: the role is privileged, the assignment's creation, the principal's last sign-in (a sweep's fact). */
+  rolePrivileged: z.boolean().nullish(),
+  assignmentCreatedOn: z.string().nullish(),
+  assignmentCreatedBy: z.string().nullish(),
+  principalLastSignIn: z.string().nullish(),
+  /** A security admin's decision: acknowledged (the risk is seen, the finding stays open) or exempted (until exemptionExpires). */
+  decision: z.enum(["acknowledged", "exempted"]).nullish(),
+  /** Who decided: the user principal name and object id from their access token. */
+  decidedBy: z.string().nullish(),
+  decidedAt: z.string().nullish(),
+  decisionNote: z.string().nullish(),
   /** The caller who made the grant: UPN, else name, else app id, else object id; null when unknown. */
   grantedBy: z.string().nullable(),
   grantedByObjectId: z.string().nullable(),

@@ -13,6 +13,7 @@ import type { EventRecord, Finding } from "../model/finding.js";
 import { evaluatePolicies, type PolicyEvaluationError } from "../policy/evaluate.js";
 import type { Policy } from "../policy/policy.js";
 import { describeError } from "../errors.js";
+import type { AccessHistory } from "../findings/access.js";
 
 /** What judging one event needs: the adapters, the loaded policies and a clock. */
 export interface JudgeDependencies {
@@ -28,6 +29,8 @@ export interface JudgeDependencies {
   /** Revocation: backups, the writer and the guard rails (audit mode only records what it would do). */
   readonly revocation: RevocationDependencies;
   readonly now: () => Date;
+  /** The access history, when kept: each judged write and delete records who held what, when. */
+  readonly access?: AccessHistory;
 }
 
 /** What happened to one event. Azure failures are thrown, so the platform redelivers the event. */
@@ -78,6 +81,22 @@ export async function judgeGrantEvent(raw: unknown, deps: JudgeDependencies): Pr
   }
 }
 
+/**
+ * The access history's part of an event: an assignment seen in ARM is held; a delete ends it.
+ * Written beside the findings' commit (in the same round trip): it records what ARM and the event
+ * say, whoever wins the commit, and is idempotent, so a retry or a redelivery repeats it safely.
+ */
+async function recordAccess(outcome: Settled, event: GrantEvent, deps: JudgeDependencies): Promise<void> {
+  if (!deps.access) return;
+  if (outcome.status === "judged") {
+    const by = event.grantedBy;
+    const grantedBy = by?.upn ?? by?.name ?? by?.appId ?? by?.objectId ?? outcome.assignment.createdBy;
+    await deps.access.recordPresent({ assignment: outcome.assignment, roleName: outcome.facts.role.name, grantedBy }, deps.now().toISOString(), "event");
+  } else if (outcome.status === "resolved") {
+    await deps.access.recordDeleted(event.assignmentId, event.eventTime);
+  }
+}
+
 function ledgerEntry(outcome: Settled, policies: number): Pick<EventRecord, "outcome" | "reason" | "findingIds" | "evaluationErrors"> {
   const response = outcome.status === "judged" && outcome.revocation ? `; revocation ${outcome.revocation.id}: ${outcome.revocation.status}${outcome.revocation.detail ? ` (${outcome.revocation.detail})` : ""}` : "";
   return {
@@ -88,11 +107,12 @@ function ledgerEntry(outcome: Settled, policies: number): Pick<EventRecord, "out
   };
 }
 
-/** Runs the commit and the ledger write together; both settle before either's failure is thrown. */
-async function together(commit: Promise<boolean>, record: Promise<void>): Promise<boolean> {
-  const [committed, recorded] = await Promise.allSettled([commit, record]);
+/** Runs the commit and the ledger write (and the access history's) together; all settle before any failure is thrown. */
+async function together(commit: Promise<boolean>, record: Promise<void>, access: Promise<void> = Promise.resolve()): Promise<boolean> {
+  const [committed, recorded, accessed] = await Promise.allSettled([commit, record, access]);
   if (committed.status === "rejected") throw committed.reason;
   if (recorded.status === "rejected") throw recorded.reason;
+  if (accessed.status === "rejected") throw accessed.reason;
   return committed.value;
 }
 
@@ -104,7 +124,7 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies, record: (ou
   const [stored, found] = await Promise.all([deps.findings.read(event.assignmentId), event.kind === "write" ? deps.roleAssignments.getById(event.assignmentId) : null]);
   const origin: JudgementOrigin = { eventId: event.eventId, time: event.eventTime, correlationId: event.correlationId, grantedBy: event.grantedBy };
   const commit = (findings: readonly Finding[], deleted = false) => deps.findings.commit(stored, { state: nextState(stored.state, event.eventTime, deleted), findings });
-  const settle = async <T extends Settled>(outcome: T, findings: readonly Finding[], deleted = false) => ((await together(commit(findings, deleted), record(outcome))) ? outcome : undefined);
+  const settle = async <T extends Settled>(outcome: T, findings: readonly Finding[], deleted = false) => ((await together(commit(findings, deleted), record(outcome), recordAccess(outcome, event, deps))) ? outcome : undefined);
 
   if (event.kind === "delete") {
     const resolved = resolveFindings(stored.findings, origin, "the role assignment was deleted");
@@ -141,7 +161,7 @@ async function judgeOnce(event: GrantEvent, deps: JudgeDependencies, record: (ou
   const plan = await planRevocation(deps.revocation, { assignment, facts, findings: matched, eventId: event.eventId });
   const judged = { status: "judged" as const, eventId: event.eventId, assignment, facts, resolved, evaluationErrors: evaluation.errors, matched: evaluation.matches.length };
   if (!plan.revocation) return settle({ ...judged, open: plan.findings, revocation: null }, [...plan.findings, ...resolved]);
-  if (!(await commit([...plan.findings, ...resolved]))) return undefined;
+  if (!(await together(commit([...plan.findings, ...resolved]), Promise.resolve(), recordAccess({ ...judged, open: plan.findings, revocation: null }, event, deps)))) return undefined;
 
   const result = await carryOutRevocation(deps.revocation, plan.revocation);
   const at = event.eventTime;

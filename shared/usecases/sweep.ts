@@ -8,6 +8,7 @@ import { reconcileFindings, resolveFindings, type JudgementOrigin } from "../fin
 import { retryOnConflict, type FindingsStore } from "../findings/store.js";
 import { deletedRoleDefinition, roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../model/access.js";
 import type { GrantedBy } from "../model/event.js";
+import type { AccessHistory } from "../findings/access.js";
 import type { Finding } from "../model/finding.js";
 import { evaluatePolicies, type PolicyEvaluationError } from "../policy/evaluate.js";
 import type { Exemption } from "../policy/exemptions.js";
@@ -41,6 +42,8 @@ export interface SweepDependencies {
   /** The sweep's time: findings change at it, exemptions are in force (or expired) at it. */
   readonly now: Date;
   readonly runId?: string;
+  /** The access history, when kept: each partition's listing records who holds what at the sweep's time. */
+  readonly access?: AccessHistory;
 }
 
 /** Counts of one sweep run (or of one partition of it). */
@@ -75,7 +78,7 @@ export interface SweepSink {
 
 // What the sweep compares: a finding whose status and judgement are unchanged is not rewritten
 // just because time passed (lastSeen, the day counts in its reason): a steady tenant writes nothing.
-const MATERIAL_EXCLUDED = new Set(["lastSeen", "reason", "matchedFacts", "lastEventId", "correlationId"]);
+const MATERIAL_EXCLUDED = new Set(["lastSeen", "reason", "matchedFacts", "lastEventId", "correlationId", "principalLastSignIn"]);
 const material = (f: Finding) => Object.fromEntries(Object.entries(f).filter(([k]) => !MATERIAL_EXCLUDED.has(k)));
 
 /** The subject id of a subscription policy's finding: the subscription's own scope (no assignment names it). */
@@ -200,10 +203,18 @@ export async function sweepPartition(slice: PartitionSlice, inventory: SweepInve
     const record = await deps.findings.readPartition(slice.partition);
     const judged = await judgePartition(slice, record.findings, inventory, deps);
     if (!(await deps.findings.commitPartition(record, judged.writes))) return undefined;
+    await recordSweptAccess(slice, inventory, deps);
     const written = new Set(judged.writes.map((f) => f.id));
     for (const f of judged.holding) sink.finding?.(f, written.has(f.id));
     return judged;
   });
+}
+
+/** The access history's part of a partition's sweep: every assignment listed is held at the sweep's time; an interval it no longer lists has ended. */
+export async function recordSweptAccess(slice: PartitionSlice, inventory: SweepInventory, deps: Pick<SweepDependencies, "access" | "now">): Promise<void> {
+  if (!deps.access) return;
+  const present = slice.assignments.map((assignment) => ({ assignment, roleName: inventory.roles.get(roleDefinitionGuid(assignment.roleDefinitionId))?.roleName ?? null, grantedBy: assignment.createdBy }));
+  await deps.access.recordSweep(slice.partition, present, deps.now.toISOString());
 }
 
 /**

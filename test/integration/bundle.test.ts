@@ -29,7 +29,7 @@ afterAll(async () => {
 
 it("the bundled app judges an event end to end, loading the runtime, the SDKs and the built-in pack on first use", async () => {
   const { functionRegistrations } = (await import(pathToFileURL(join(out, "index.js")).href)) as { functionRegistrations: readonly FunctionRegistration[] };
-  expect(functionRegistrations.map((r) => r.name).sort()).toEqual(["dispatchAlerts", "drainAuditTrail", "exportAudit", "judgeGrantEvent", "listAudit", "restoreAssignment", "sendAlertDigest", "signAuditDigest", "sweepShard", "sweepShardPoison", "sweepTenant"]);
+  expect(functionRegistrations.map((r) => r.name).sort()).toEqual(["accessHistory", "acknowledgeFinding", "dispatchAlerts", "drainAuditTrail", "exemptFinding", "exportAudit", "exportFindings", "getFinding", "judgeGrantEvent", "listAudit", "listFindings", "openApi", "page", "pageFile", "restoreAssignment", "sendAlertDigest", "signAuditDigest", "sweepShard", "sweepShardPoison", "sweepTenant"]);
   const logs: string[] = [];
   const host = new DevHost((log) => logs.push(log.message), { registrations: functionRegistrations });
   await host.start();

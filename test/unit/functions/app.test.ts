@@ -1,6 +1,5 @@
 import functions from "@azure/functions";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { exportAuditHandler, listAuditHandler } from "../../../functions/auditApi.js";
 import { drainAuditTrailHandler, signAuditDigestHandler } from "../../../functions/auditTrail.js";
 import { dispatchAlertsHandler } from "../../../functions/dispatchAlerts.js";
 import { judgeGrantEventHandler } from "../../../functions/judgeGrantEvent.js";
@@ -29,14 +28,24 @@ describe("the function app's registrations", () => {
     const setup = vi.spyOn(functions.app, "setup").mockImplementation(() => undefined);
     const storageQueue = vi.spyOn(functions.app, "storageQueue").mockImplementation(() => undefined);
     await import("../../../functions/app.js");
-    // The audit export streams its body: HTTP streams are enabled before anything is registered.
+    // Exports (the audit trail's, the findings') stream: the host must be told before any function registers.
     expect(setup.mock.calls).toEqual([[{ enableHttpStream: true }]]);
     expect(setup.mock.invocationCallOrder[0]).toBeLessThan(http.mock.invocationCallOrder[0] ?? 0);
     expect(eventGrid.mock.calls).toEqual([["judgeGrantEvent", { handler: judgeGrantEventHandler }]]);
-    expect(http.mock.calls).toEqual([
-      ["restoreAssignment", { methods: ["POST"], authLevel: "anonymous", route: "revocations/{id}/restore", handler: restoreAssignmentHandler }],
-      ["listAudit", { methods: ["GET"], authLevel: "anonymous", route: "audit", handler: listAuditHandler }],
-      ["exportAudit", { methods: ["GET"], authLevel: "anonymous", route: "audit/export", handler: exportAuditHandler }],
+    expect(http.mock.calls[0]).toEqual(["restoreAssignment", { methods: ["POST"], authLevel: "anonymous", route: "revocations/{id}/restore", handler: restoreAssignmentHandler }]);
+    // The auditors' API, every function anonymous at the host level (each checks the caller's Entra ID token itself).
+    expect(http.mock.calls.slice(1).map(([name, options]) => [name, options.methods, options.authLevel, options.route])).toEqual([
+      ["listFindings", ["GET"], "anonymous", "findings"],
+      ["exportFindings", ["GET"], "anonymous", "findings/export"],
+      ["getFinding", ["GET"], "anonymous", "findings/{id}"],
+      ["acknowledgeFinding", ["POST"], "anonymous", "findings/{id}/acknowledge"],
+      ["exemptFinding", ["POST"], "anonymous", "findings/{id}/exempt"],
+      ["accessHistory", ["GET"], "anonymous", "access"],
+      ["openApi", ["GET"], "anonymous", "openapi.json"],
+      ["page", ["GET"], "anonymous", "page"],
+      ["pageFile", ["GET"], "anonymous", "page/{file}"],
+      ["listAudit", ["GET"], "anonymous", "audit"],
+      ["exportAudit", ["GET"], "anonymous", "audit/export"],
     ]);
     expect(timer.mock.calls).toEqual([
       ["dispatchAlerts", { schedule: "0 * * * * *", handler: dispatchAlertsHandler }],

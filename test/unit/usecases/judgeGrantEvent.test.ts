@@ -107,3 +107,20 @@ describe("judgeGrantEvent", () => {
     expect(await judgeGrantEvent(await eventFor(UAA_ASSIGNMENT, "recreated", "2026-11-21T10:00:00Z"), deps)).toMatchObject({ status: "judged", open: [{}, {}] });
   });
 });
+
+describe("judgeGrantEvent and exemptions stored on a finding", () => {
+  it("keeps a finding a security admin exempted exempted at the next judgement, and opens it once the exemption expires", async () => {
+    await judgeGrantEvent(await eventFor(UAA_ASSIGNMENT, "first", "2026-11-21T08:00:00Z"), deps);
+    const [stored] = await findings.list();
+    // What POST /api/findings/{id}/exempt stores on the finding.
+    const exemption = { status: "exempted" as const, exemptionId: "api-0123456789abcdef", exemptionOwner: "secops@contoso.com", exemptionJustification: "Accepted until the migration ends", exemptionExpires: "2026-12-01T00:00:00.000Z", decision: "exempted" as const, decidedBy: "mia@contoso.com", decidedAt: "2026-11-21T09:00:00.000Z" };
+    findings.findings.set(stored!.id, { ...stored!, ...exemption });
+
+    await judgeGrantEvent(await eventFor(UAA_ASSIGNMENT, "second", "2026-11-21T10:00:00Z"), deps);
+    expect(findings.findings.get(stored!.id)).toMatchObject(exemption);
+
+    deps = { ...deps, now: () => new Date("2026-12-02T00:00:00Z") };
+    await judgeGrantEvent(await eventFor(UAA_ASSIGNMENT, "third", "2026-12-02T00:00:00Z"), deps);
+    expect(findings.findings.get(stored!.id)).toMatchObject({ status: "open", alertPending: true, alertTransition: "opened", exemptionId: null, decision: "exempted", decidedBy: "mia@contoso.com" });
+  });
+});
