@@ -31,6 +31,7 @@ import { LatencyProxy } from "../local/latencyProxy.js";
 import { benchCommandLine } from "./commandLine.js";
 import { benchSweep } from "./sweep.js";
 import { benchFindingsQuery } from "./findingsQuery.js";
+import { benchAuditTrail } from "./auditTrail.js";
 import { createAuthorizationClient } from "../shared/azure/arm.js";
 import { createManagedIdentityCredential } from "../shared/azure/credential.js";
 import { createResourceGraphClient, ResourceGraphInventory } from "../shared/azure/resourceGraph.js";
@@ -448,5 +449,6 @@ const sections: Record<string, () => Promise<void>> = {
   resourceGraph: () => benchResourceGraph(snapshot),
   sweep: () => benchSweep(snapshot),
   findingsQuery: () => benchFindingsQuery(snapshot),
+  auditTrail: () => benchAuditTrail(snapshot),
 };
 for (const [name, section] of Object.entries(sections)) if (!only || only.includes(name)) await section();
