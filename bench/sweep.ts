@@ -46,7 +46,9 @@ function runChild(local: LocalAzure, table: string): Promise<SweepMeasurement & 
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...local.settings, GRANTGUARD_FINDINGS_TABLE: table };
     // process.execArgv carries tsx's loader, as the bench itself runs under it.
-    const child = spawn(process.execPath, [...process.execArgv, "--import", PEAK_RSS, CHILD], { env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    // BENCH_SWEEP_CPU_PROF=<dir>: each sweeping process writes a V8 CPU profile there (node --cpu-prof).
+    const profile = process.env.BENCH_SWEEP_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_SWEEP_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...process.execArgv, ...profile, "--import", PEAK_RSS, CHILD], { env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let report = "";
@@ -55,6 +57,7 @@ function runChild(local: LocalAzure, table: string): Promise<SweepMeasurement & 
     child.stdio[3]!.on("data", (d: Buffer) => void (report += d.toString()));
     child.once("error", reject);
     child.once("close", (code) => {
+      if (process.env.BENCH_SWEEP_VERBOSE) process.stderr.write(stderr);
       if (code !== 0) return reject(new Error(`the sweeping process exited ${code}: ${stderr.trim()}`));
       const line = stdout.trim().split("\n").pop() ?? "";
       resolve({ ...(JSON.parse(line) as SweepMeasurement & { seconds: number; tableRequests: number }), peakKib: Number(report.trim()) });
