@@ -62,6 +62,8 @@ export class ActivityIndex {
   readonly #signIns = new Map<string, SignInRecord>();
   readonly #operations = new Map<string, OperationUse[]>();
   readonly #grantsByAssignment = new Map<string, GrantRecord>();
+  // The times of each caller's grants from each address, ascending: a baseline is one binary search, not a scan of every grant.
+  readonly #grantTimes = new Map<string, number[]>();
   readonly #builtIns: readonly { readonly role: RoleDefinition; readonly breadth: number }[];
 
   constructor(evidence: ActivityEvidence, roles: Iterable<RoleDefinition>, now: Date) {
@@ -71,7 +73,9 @@ export class ActivityIndex {
     if (evidence.operations.status === "complete") {
       for (const use of evidence.operations.value) {
         const key = use.caller.toLowerCase();
-        this.#operations.set(key, [...(this.#operations.get(key) ?? []), use]);
+        const uses = this.#operations.get(key);
+        if (uses) uses.push(use);
+        else this.#operations.set(key, [use]);
       }
     }
     if (evidence.grants.status === "complete") {
@@ -79,7 +83,14 @@ export class ActivityIndex {
         // The latest write of an assignment is the one that made it as it stands.
         const seen = g.assignmentId && this.#grantsByAssignment.get(g.assignmentId);
         if (g.assignmentId && (!seen || seen.time < g.time)) this.#grantsByAssignment.set(g.assignmentId, g);
+        const t = Date.parse(g.time);
+        if (Number.isNaN(t)) continue;
+        const key = grantCallerKey(g.caller, g.callerIpAddress);
+        const times = this.#grantTimes.get(key);
+        if (times) times.push(t);
+        else this.#grantTimes.set(key, [t]);
       }
+      for (const times of this.#grantTimes.values()) times.sort((a, b) => a - b);
     }
     this.#builtIns = [...roles]
       .filter((r) => r.roleType === "BuiltInRole" && r.permissions.every((p) => p.dataActions.length === 0))
@@ -132,11 +143,21 @@ export class ActivityIndex {
     const from = at - GRANT_BASELINE_DAYS * DAY_MS;
     // A baseline that starts before the logs' window is not known in full.
     if (from < this.#now - this.#evidence.grantsLookbackDays * DAY_MS) return { seenInBaseline: null, ipAddress: record.callerIpAddress };
-    const caller = record.caller.toLowerCase();
-    const seen = grants.value.some((g) => {
-      const t = Date.parse(g.time);
-      return t >= from && t < at && g.caller.toLowerCase() === caller && g.callerIpAddress === record.callerIpAddress;
-    });
+    // Any grant by the same caller from the same address in [from, at).
+    const times = this.#grantTimes.get(grantCallerKey(record.caller, record.callerIpAddress)) ?? [];
+    let low = 0;
+    let high = times.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (times[mid]! < from) low = mid + 1;
+      else high = mid;
+    }
+    const seen = low < times.length && times[low]! < at;
     return { seenInBaseline: seen, ipAddress: record.callerIpAddress };
   }
+}
+
+// A caller (case-insensitive) and the exact address it granted from.
+function grantCallerKey(caller: string, ipAddress: string | null): string {
+  return JSON.stringify([caller.toLowerCase(), ipAddress]);
 }

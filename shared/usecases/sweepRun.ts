@@ -5,7 +5,7 @@ import type { ActivityLogs } from "../facts/activity.js";
 import type { PimInstanceRecord, PimRequestRecord } from "../facts/pim.js";
 import { ActivityIndex, evidenceGaps, gatherActivity, type ActivityEvidence } from "../facts/sweepFacts.js";
 import { findingsPartition } from "../findings/keys.js";
-import type { FindingsStore } from "../findings/store.js";
+import type { FindingsStore, PartitionRecord } from "../findings/store.js";
 import type { Principal, RoleAssignment, RoleDefinition } from "../model/access.js";
 import type { Exemption } from "../policy/exemptions.js";
 import type { Policy } from "../policy/policy.js";
@@ -328,8 +328,11 @@ export async function judgeShard(message: ShardMessage, plan: SweepPlan, reader:
     activity: new ActivityIndex(plan.evidence, roles.values(), now),
   };
   const totals = { partitions: 0, assignments: 0, subscriptions: 0, findingWrites: 0, opened: 0, resolved: 0, holding: 0, evaluationErrors: 0 };
-  const deps = { findings, policies: judging.policies, exemptions: judging.exemptions, now, runId: message.runId };
-  for (const slice of partitionInventory(inventory, owned)) {
+  const slices = partitionInventory(inventory, owned);
+  const ahead = readingAhead(findings, slices.map((s) => s.partition));
+  const deps = { findings: ahead.store, policies: judging.policies, exemptions: judging.exemptions, now, runId: message.runId };
+  for (const [i, slice] of slices.entries()) {
+    ahead.from(i + 1);
     const judged = await sweepPartition(slice, inventory, deps, sink);
     totals.partitions += 1;
     totals.assignments += judged.counts.assignments;
@@ -342,6 +345,43 @@ export async function judgeShard(message: ShardMessage, plan: SweepPlan, reader:
   }
   const counted = new Set(assignments.map((a) => a.principalId.toLowerCase())).size;
   return { shard: message.shard, status: "succeeded", counts: { ...totals, principals: counted }, calls: reader.calls(), finishedAt: judging.clock().toISOString(), error: null };
+}
+
+// Partitions read ahead of the one being judged: the store answers the next reads while this
+// process judges, instead of each read waiting for the judging before it.
+const READ_AHEAD = 2;
+
+/**
+ * The findings store of one shard, reading its partitions in order `READ_AHEAD` ahead: a
+ * partition's first read takes the record fetched ahead (its commit is conditional on that
+ * record's versions, so a change made meanwhile fails the commit and the retry reads afresh).
+ */
+function readingAhead(findings: FindingsStore, partitions: readonly string[]): { readonly store: FindingsStore; from(index: number): void } {
+  const pending = new Map<string, Promise<PartitionRecord>>();
+  const from = (index: number) => {
+    for (const partition of partitions.slice(index, index + READ_AHEAD)) {
+      if (pending.has(partition)) continue;
+      const read = findings.readPartition(partition);
+      // A failed read ahead is thrown where the partition is read, not here.
+      read.catch(() => undefined);
+      pending.set(partition, read);
+    }
+  };
+  const store = new Proxy(findings, {
+    get(target, property) {
+      if (property === "readPartition") {
+        return (partition: string) => {
+          const read = pending.get(partition);
+          // Taken once: a retry after a conflict reads the partition as it is now.
+          pending.delete(partition);
+          return read ?? target.readPartition(partition);
+        };
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store, from };
 }
 
 /** What a sweep run in place did: its plan's facts and the sums of its shards. */

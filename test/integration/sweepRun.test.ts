@@ -6,7 +6,9 @@ import type { FindingsStore } from "../../shared/findings/store.js";
 import { getRuntime, type Runtime } from "../../shared/runtime.js";
 import { judgePartition, partitionInventory } from "../../shared/usecases/sweep.js";
 import { snapshotInventory } from "../../shared/usecases/sweepSnapshot.js";
-import { parseShardMessage, sweepShard, type SweepRunRecord } from "../../shared/usecases/sweepRun.js";
+import { parseShardMessage, sweepInPlace, sweepShard, type SweepRunRecord } from "../../shared/usecases/sweepRun.js";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import type { ClientRequest } from "node:http";
 import { DevHost, type HostLog } from "../../local/devhost.js";
 import { functionRegistrations, type FunctionRegistration } from "../../functions/index.js";
 import { fixture, startTestAzure, type TestAzure } from "../support/testAzure.js";
@@ -249,6 +251,31 @@ describe("the live sweep through the queue", () => {
       expect(judged(await instances[1]!.services.findings.list())).toEqual(judged(await offlineFindings(instances[0]!, new Date(plan.now))));
     } finally {
       await Promise.all(hosts.map((h) => h.stop()));
+    }
+  });
+
+  it("a steady run asks the findings table once per partition it judges and sends it no write", async () => {
+    const table = `steady${process.pid}`;
+    const runtime = await azure.runtime({ GRANTGUARD_FINDINGS_TABLE: table });
+    const judging = { policies: runtime.pack.policies, exemptions: runtime.pack.exemptions, clock: () => new Date() };
+    const settings = { shardAssignments: 4, lookbackDays: runtime.config.sweep.lookbackDays };
+    const first = await sweepInPlace(runtime.sweep.reader(), runtime.services.findings, judging, settings);
+    expect(first.counts.findingWrites).toBeGreaterThan(0);
+    // Every request Node sends for this table, as the store sends it (queries, upserts, batches).
+    const sent: { method: string; path: string }[] = [];
+    const count = (message: unknown) => {
+      const request = (message as { request: ClientRequest }).request;
+      if (decodeURIComponent(request.path).includes(table) || request.path.includes("$batch")) sent.push({ method: request.method, path: request.path });
+    };
+    subscribe("http.client.request.start", count);
+    try {
+      const steady = await sweepInPlace(runtime.sweep.reader(), runtime.services.findings, judging, settings);
+      expect(steady.counts.findingWrites).toBe(0);
+      expect(sent.filter((r) => r.method !== "GET")).toEqual([]);
+      // The partition index once (the plan), then one query per partition.
+      expect(sent.length).toBe(steady.counts.partitions + 1);
+    } finally {
+      unsubscribe("http.client.request.start", count);
     }
   });
 });
