@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { AUDITOR_ROLE, SECURITY_ADMIN_ROLE, TokenValidationUnavailableError, type Caller, type TokenValidator } from "../auth/tokens.js";
+import { AUDITOR_ROLE, SECURITY_ADMIN_ROLE, type TokenValidator } from "../auth/tokens.js";
+import { authorize, type ApiResponse } from "./api.js";
 import type { DigestStore } from "../audit/digest.js";
 import type { AuditRecord, ChainHead } from "../audit/record.js";
 import type { AuditChain } from "../audit/trail.js";
-import { describeError } from "../errors.js";
 
 /** An HTTP request as the audit routes see it. */
 export interface AuditHttpRequest {
@@ -11,15 +11,8 @@ export interface AuditHttpRequest {
   readonly query: URLSearchParams;
 }
 
-/** What an audit route answers: JSON, or (the export) a stream of lines. */
-export interface AuditHttpResponse {
-  readonly status: number;
-  readonly jsonBody?: unknown;
-  readonly body?: ReadableStream<Uint8Array>;
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Why, for the function's log only. */
-  readonly detail?: string;
-}
+/** What an audit route answers: JSON, or (the export) a stream of lines — the API's response shape. */
+export type AuditHttpResponse = ApiResponse;
 
 export interface AuditHttpDependencies {
   readonly chain: AuditChain;
@@ -32,8 +25,6 @@ export interface AuditHttpDependencies {
 
 /** Who may read the trail: auditors, and security admins (who may do more). */
 const READERS = [AUDITOR_ROLE, SECURITY_ADMIN_ROLE];
-// RFC 6750: no error code when no credentials were sent; invalid_token when they were and failed.
-const CHALLENGE = 'Bearer realm="grantguard"';
 const MAX_PAGE = 1000;
 
 /** The first line of an export: what it is, and the head of the chain it was exported at. */
@@ -44,30 +35,9 @@ export interface ExportHeader {
   readonly head: ChainHead;
 }
 
-/** Validates the caller's access token for one of the reader roles; the answer to send when it fails. */
-async function authorize(request: AuditHttpRequest, tokens: TokenValidator | null): Promise<{ ok: true; caller: Caller } | { ok: false; response: AuditHttpResponse }> {
-  if (!tokens) return { ok: false, response: { status: 503, jsonBody: { error: "the audit API is not configured: set GRANTGUARD_AUTH_TENANT_ID and GRANTGUARD_AUTH_AUDIENCE" }, detail: "no Entra ID settings" } };
-  let check;
-  try {
-    check = await tokens.validate(request.headers.get("authorization"), READERS);
-  } catch (error) {
-    if (!(error instanceof TokenValidationUnavailableError)) throw error;
-    return { ok: false, response: { status: 503, jsonBody: { error: "cannot check access tokens right now; try again shortly" }, headers: { "retry-after": "30" }, detail: describeError(error) } };
-  }
-  if (check.ok) return { ok: true, caller: check.caller };
-  if (check.status === 401) {
-    const sent = request.headers.get("authorization") !== null;
-    return {
-      ok: false,
-      response: {
-        status: 401,
-        jsonBody: { error: sent ? "the access token was not accepted" : "sign in: send an Entra ID access token for grantguard's API as Authorization: Bearer …" },
-        headers: { "www-authenticate": sent ? `${CHALLENGE}, error="invalid_token"` : CHALLENGE },
-        detail: check.reason,
-      },
-    };
-  }
-  return { ok: false, response: { status: 403, jsonBody: { error: `reading the audit trail needs the app role ${AUDITOR_ROLE} or ${SECURITY_ADMIN_ROLE}` }, headers: { "www-authenticate": `${CHALLENGE}, error="insufficient_scope"` }, detail: check.reason } };
+/** Validates the caller's access token for one of the reader roles; the answer to send when it fails (the API's one mapping). */
+function authorizeReader(request: AuditHttpRequest, tokens: TokenValidator | null): ReturnType<typeof authorize> {
+  return authorize({ ...request, params: {} }, tokens, READERS, "reading the audit trail");
 }
 
 // The continuation token is where the next page starts, opaque to callers.
@@ -110,7 +80,7 @@ const badRequest = (error: string): AuditHttpResponse => ({ status: 400, jsonBod
  * carries the chain's head and the token of the next page (null at the end).
  */
 export async function handleAuditList(request: AuditHttpRequest, deps: AuditHttpDependencies): Promise<AuditHttpResponse> {
-  const auth = await authorize(request, deps.tokens);
+  const auth = await authorizeReader(request, deps.tokens);
   if (!auth.ok) return auth.response;
   const raw = queryObject(request.query);
   if (!raw.ok) return badRequest(raw.error);
@@ -151,7 +121,7 @@ function streamOf(lines: AsyncGenerator<string>): ReadableStream<Uint8Array> {
 
 /** GET /api/audit/export: the whole trail and its digests as JSON lines, streamed. */
 export async function handleAuditExport(request: AuditHttpRequest, deps: AuditHttpDependencies): Promise<AuditHttpResponse> {
-  const auth = await authorize(request, deps.tokens);
+  const auth = await authorizeReader(request, deps.tokens);
   if (!auth.ok) return auth.response;
   const unknown = [...request.query.keys()];
   if (unknown.length > 0) return badRequest(`unknown parameter(s) ${[...new Set(unknown)].join(", ")}: the export takes none`);
