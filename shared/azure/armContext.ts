@@ -25,7 +25,7 @@ class Memo<T> {
 const normScope = (scope: string) => scope.replace(/\/+$/, "").toLowerCase() || "/";
 
 /** The call's result, or null when ARM refuses to show PIM (403: no licence or no right; 400: PIM not onboarded). */
-async function nullWhenRefused<T>(call: () => Promise<T>): Promise<T | null> {
+export async function nullWhenRefused<T>(call: () => Promise<T>): Promise<T | null> {
   try {
     return await call();
   } catch (error) {

@@ -1,3 +1,4 @@
+import { nullWhenRefused } from "./armContext.js";
 import type { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
@@ -40,17 +41,6 @@ export interface SweepClients {
   readonly principals: Principals;
   readonly activityLogs: ActivityLogs | null;
   readonly counter: CallCounter;
-}
-
-// ARM refuses PIM reads without a licence or the right (403), or where PIM is not onboarded (400): unknown, not an error.
-async function nullWhenRefused<T>(call: () => Promise<T>): Promise<T | null> {
-  try {
-    return await call();
-  } catch (error) {
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (status === 403 || status === 400) return null;
-    throw error;
-  }
 }
 
 /** `SweepReader` over Resource Graph (inventory, counts, containers), ARM (root scope, PIM) and Microsoft Graph (principals). */

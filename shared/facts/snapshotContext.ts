@@ -24,22 +24,7 @@ export class SnapshotContext implements TenantContext {
     this.#instances = snapshot.roleAssignmentScheduleInstances === undefined ? null : byGrant(snapshot.roleAssignmentScheduleInstances.map(pimInstanceFromArm));
     this.#requests = snapshot.roleAssignmentScheduleRequests === undefined ? null : byGrant(snapshot.roleAssignmentScheduleRequests.map(pimRequestFromArm));
 
-    const counts = new Map<string, { assignments: number; owners: number; permanentOwners: number; privilegedAssignments: number }>();
-    for (const arm of snapshot.roleAssignments) {
-      const a = roleAssignmentFromArm(arm);
-      const scope = a.scope.replace(/\/+$/, "").toLowerCase() || "/";
-      const entry = counts.get(scope) ?? { assignments: 0, owners: 0, permanentOwners: 0, privilegedAssignments: 0 };
-      const guid = roleDefinitionGuid(a.roleDefinitionId);
-      entry.assignments += 1;
-      if (guid === OWNER_ROLE_GUID) {
-        entry.owners += 1;
-        if (this.#pimOf(a).permanent !== false) entry.permanentOwners += 1;
-      }
-      const role = roles.get(guid);
-      if (role && privilegeOf(role).privileged) entry.privilegedAssignments += 1;
-      counts.set(scope, entry);
-    }
-    for (const [scope, summary] of counts) this.#summaries.set(scope, summary);
+    for (const [scope, summary] of scopeSummaries(snapshot.roleAssignments.map(roleAssignmentFromArm), roles, (a) => this.#pimOf(a).permanent)) this.#summaries.set(scope, summary);
 
     this.#hierarchy = new ScopeHierarchy(snapshot);
     for (const role of roles.values()) {
@@ -98,4 +83,26 @@ function byGrant<T extends { principalId: string; roleDefinitionId: string; scop
     map.set(k, [...(map.get(k) ?? []), r]);
   }
   return map;
+}
+
+/**
+ * The assignments at each scope (lower case, no trailing slash), counted: all, Owners, Owners
+ * nothing ends (`permanent` is PIM's answer; unknown counts as permanent), privileged ones.
+ */
+export function scopeSummaries(assignments: Iterable<RoleAssignment>, roles: ReadonlyMap<string, RoleDefinition>, permanent: (a: RoleAssignment) => boolean | null): Map<string, ScopeSummary> {
+  const counts = new Map<string, { assignments: number; owners: number; permanentOwners: number; privilegedAssignments: number }>();
+  for (const a of assignments) {
+    const scope = a.scope.replace(/\/+$/, "").toLowerCase() || "/";
+    const entry = counts.get(scope) ?? { assignments: 0, owners: 0, permanentOwners: 0, privilegedAssignments: 0 };
+    const guid = roleDefinitionGuid(a.roleDefinitionId);
+    entry.assignments += 1;
+    if (guid === OWNER_ROLE_GUID) {
+      entry.owners += 1;
+      if (permanent(a) !== false) entry.permanentOwners += 1;
+    }
+    const role = roles.get(guid);
+    if (role && privilegeOf(role).privileged) entry.privilegedAssignments += 1;
+    counts.set(scope, entry);
+  }
+  return counts;
 }

@@ -1,6 +1,6 @@
-import { privilegeOf } from "../facts/build.js";
-import { OWNER_ROLE_GUID, permissionSignature, systemAssignedWorkloads, type PimStatus, type ScopeSummary, type TenantContext, type Workloads } from "../facts/context.js";
+import { permissionSignature, systemAssignedWorkloads, type PimStatus, type ScopeSummary, type TenantContext, type Workloads } from "../facts/context.js";
 import { ScopeHierarchy, roleListingScope } from "../facts/hierarchy.js";
+import { scopeSummaries } from "../facts/snapshotContext.js";
 import { pimStatusOf, type PimInstanceRecord, type PimRequestRecord } from "../facts/pim.js";
 import { findingsPartition } from "../findings/keys.js";
 import { roleDefinitionGuid, type Principal, type RoleAssignment, type RoleDefinition } from "../model/access.js";
@@ -38,7 +38,7 @@ export function hierarchyOf(tree: TenantTree): ScopeHierarchy {
 
 /** TenantContext over one shard's assignments, its partitions' PIM records and the run's roles and tree. */
 export class SliceContext implements TenantContext {
-  readonly #summaries = new Map<string, { assignments: number; owners: number; permanentOwners: number; privilegedAssignments: number }>();
+  readonly #summaries: ReadonlyMap<string, ScopeSummary>;
   readonly #pim: ReadonlyMap<string, { readonly instances: Map<string, PimInstanceRecord[]> | null; readonly requests: Map<string, PimRequestRecord[]> | null }>;
   readonly #customRoles: { readonly role: RoleDefinition; readonly signature: string; readonly assignableScopes: ReadonlySet<string> }[] = [];
 
@@ -49,19 +49,7 @@ export class SliceContext implements TenantContext {
     private readonly hierarchy: ScopeHierarchy,
   ) {
     this.#pim = new Map([...pim].map(([partition, p]) => [partition, { instances: p.instances && byGrant(p.instances), requests: p.requests && byGrant(p.requests) }]));
-    for (const a of assignments) {
-      const scope = normScope(a.scope);
-      const entry = this.#summaries.get(scope) ?? { assignments: 0, owners: 0, permanentOwners: 0, privilegedAssignments: 0 };
-      const guid = roleDefinitionGuid(a.roleDefinitionId);
-      entry.assignments += 1;
-      if (guid === OWNER_ROLE_GUID) {
-        entry.owners += 1;
-        if (this.#pimOf(a).permanent !== false) entry.permanentOwners += 1;
-      }
-      const role = roles.get(guid);
-      if (role && privilegeOf(role).privileged) entry.privilegedAssignments += 1;
-      this.#summaries.set(scope, entry);
-    }
+    this.#summaries = scopeSummaries(assignments, roles, (a) => this.#pimOf(a).permanent);
     for (const role of roles.values()) {
       if (role.roleType !== "CustomRole") continue;
       this.#customRoles.push({ role, signature: permissionSignature(role), assignableScopes: new Set(role.assignableScopes.map(normScope)) });
