@@ -14,11 +14,17 @@ const credential = createManagedIdentityCredential({ clientId: config.managedIde
 const runtime = await createRuntime(process.env);
 const table = new URL(config.tableEndpoint);
 let tableRequests = 0;
+// BENCH_SWEEP_VERBOSE: the requests per table (a transaction's path names the account's $batch).
+const perTable = new Map<string, number>();
 subscribe("http.client.request.start", (message) => {
   const request = (message as { request: ClientRequest }).request;
-  if (String(request.getHeader("host")) === table.host) tableRequests += 1;
+  if (String(request.getHeader("host")) !== table.host) return;
+  tableRequests += 1;
+  const name = request.path.split("/")[2]?.split(/[(?]/)[0] ?? "";
+  perTable.set(name, (perTable.get(name) ?? 0) + 1);
 });
 const started = performance.now();
 // The sweep step: the timer's plan, then every shard from the queue, in this process.
 const measured = await sweepLive(runtime, credential);
+if (process.env.BENCH_SWEEP_VERBOSE) process.stderr.write(`table requests: ${JSON.stringify(Object.fromEntries(perTable))}\n`);
 process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - started) / 1000, tableRequests, ...measured })}\n`);
