@@ -4,6 +4,7 @@
 // the sweeping process's memory grows with the tenant.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import { startLocalAzure, type LocalAzure } from "../local/localAzure.js";
 import { DEFAULT_RESOURCE_GRAPH_QUOTA } from "../local/simulator/resourceGraph.js";
 import { loadTrustedLocalTls } from "../local/tls.js";
@@ -11,7 +12,8 @@ import type { TenantSnapshot } from "../shared/model/snapshot.js";
 import type { SweepMeasurement } from "./sweepDriver.js";
 import { syntheticTenant, type SyntheticSize } from "./synthetic.js";
 
-const CHILD = fileURLToPath(new URL("./sweepChild.ts", import.meta.url));
+const CHILD_SOURCE = fileURLToPath(new URL("./sweepChild.ts", import.meta.url));
+const CHILD = fileURLToPath(new URL("../dist/bench/sweepChild.js", import.meta.url));
 const PEAK_RSS = fileURLToPath(new URL("./peakRss.mjs", import.meta.url));
 const ASSIGNMENTS = Number(process.env.BENCH_SWEEP_ASSIGNMENTS ?? 100_000);
 const PRINCIPALS = Number(process.env.BENCH_SWEEP_PRINCIPALS ?? 20_000);
@@ -41,14 +43,33 @@ interface SweepFigures extends SweepMeasurement {
   readonly floorSeconds: number;
 }
 
+/**
+ * The sweeping process as the Functions host's worker loads the app: one esbuild bundle, as
+ * `npm run bundle` makes the app's (plain Node, no TypeScript compiled on load: under tsx the same
+ * runtime takes about twice the resident memory before it does anything).
+ */
+async function bundleChild(): Promise<void> {
+  await build({
+    entryPoints: [CHILD_SOURCE],
+    outfile: CHILD,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+    external: ["@azure/functions-core"],
+    // Bundled CommonJS dependencies call require: give the ES module one, as the app's bundle does.
+    banner: { js: "import { createRequire as __grantguardRequire } from 'node:module'; const require = __grantguardRequire(import.meta.url);" },
+  });
+}
+
 /** Runs the sweeping process against a local Azure; its JSON line and its peak RSS (KiB). */
 function runChild(local: LocalAzure, table: string): Promise<SweepMeasurement & { seconds: number; tableRequests: number; peakKib: number }> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...local.settings, GRANTGUARD_FINDINGS_TABLE: table };
-    // process.execArgv carries tsx's loader, as the bench itself runs under it.
     // BENCH_SWEEP_CPU_PROF=<dir>: each sweeping process writes a V8 CPU profile there (node --cpu-prof).
     const profile = process.env.BENCH_SWEEP_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_SWEEP_CPU_PROF}`] : [];
-    const child = spawn(process.execPath, [...process.execArgv, ...profile, "--import", PEAK_RSS, CHILD], { env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...profile, "--import", PEAK_RSS, CHILD], { env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let report = "";
@@ -116,6 +137,7 @@ export async function benchSweep(seed: TenantSnapshot): Promise<void> {
   ];
   const { queries, windowMs } = DEFAULT_RESOURCE_GRAPH_QUOTA;
   console.log(`\nSweep: a synthetic tenant with logs swept by its own process through the real SDK clients against the local Azure, Resource Graph's quota (${queries} queries per ${fmt(windowMs / 1000)} s) enforced`);
+  await bundleChild();
   const figures: SweepFigures[] = [];
   for (const size of sizes) {
     const measured = await measureSweeps(seed, size);

@@ -7,9 +7,10 @@ import { ActivityIndex, evidenceGaps, gatherActivity, type ActivityEvidence } fr
 import { findingsPartition } from "../findings/keys.js";
 import type { FindingsStore, PartitionRecord } from "../findings/store.js";
 import type { Principal, RoleAssignment, RoleDefinition } from "../model/access.js";
+import { createLimiter } from "../model/concurrency.js";
 import type { Exemption } from "../policy/exemptions.js";
 import type { Policy } from "../policy/policy.js";
-import { partitionInventory, subscriptionSubjectId, sweepPartition, type SweepInventory, type SweepSink } from "./sweep.js";
+import { subscriptionSubjectId, sweepPartition, type SweepInventory, type SweepSink } from "./sweep.js";
 import { hierarchyOf, SliceContext, type PartitionPim, type TenantTree } from "./sweepSlice.js";
 
 // The live standing sweep, fanned out: a timer plans a run (one Resource Graph count per
@@ -293,95 +294,238 @@ export async function sweepShard(message: ShardMessage, reader: SweepReader, sto
 /** Judges and commits one shard's partitions against the store; returns what it did. */
 export async function judgeShard(message: ShardMessage, plan: SweepPlan, reader: SweepReader, findings: FindingsStore, judging: Omit<ShardJudging, "plan">, sink: SweepSink = {}): Promise<ShardResult> {
   const now = new Date(plan.now);
+  const roles = new Map(plan.roles.map((r) => [r.name.toLowerCase(), r]));
+  const hierarchy = hierarchyOf(plan.tree);
+  const activity = new ActivityIndex(plan.evidence, roles.values(), now);
+  const pim = new PimReads(reader, plan.tree);
+  const principals = new PrincipalReads(reader);
+  const ahead = new ReadAhead(findings);
+  const deps = { findings: ahead.store, policies: judging.policies, exemptions: judging.exemptions, now, runId: message.runId };
   const owned = new Set(message.partitions);
-  const assignments: RoleAssignment[] = [];
-  const keep = (page: readonly RoleAssignment[]) => {
-    for (const a of page) {
-      const partition = findingsPartition(a.scope);
-      // The tenant-scope shard owns every management group and the root, including ones the plan did not count.
-      if (owned.has(partition) || (message.tenantScope && isTenantScopePartition(partition))) {
-        owned.add(partition);
-        assignments.push(a);
-      }
-    }
+  const subscriptionsOf = new Map<string, string[]>();
+  for (const s of message.subscriptions) {
+    const partition = findingsPartition(subscriptionSubjectId(s));
+    subscriptionsOf.set(partition, [...(subscriptionsOf.get(partition) ?? []), s]);
+  }
+  // PIM for every partition the plan gave this shard starts now, beside the inventory's pages.
+  for (const partition of [...owned].sort()) pim.start(partition);
+
+  const totals = { partitions: 0, assignments: 0, subscriptions: 0, findingWrites: 0, opened: 0, resolved: 0, holding: 0, evaluationErrors: 0 };
+  const holders = new Set<string>();
+  const judged = new Set<string>();
+  // One partition judged and committed: only its own assignments, PIM and principals are held.
+  const judgePartition = async (partition: string, assignments: readonly RoleAssignment[]) => {
+    judged.add(partition);
+    for (const a of assignments) holders.add(a.principalId.toLowerCase());
+    const inventory: SweepInventory = {
+      tenantId: plan.tenantId,
+      assignments,
+      roles,
+      principals: await principals.of(assignments),
+      subscriptionIds: subscriptionsOf.get(partition) ?? [],
+      context: new SliceContext(assignments, roles, new Map([[partition, await pim.take(partition)]]), hierarchy),
+      activity,
+    };
+    const result = await sweepPartition({ partition, assignments, subscriptionIds: inventory.subscriptionIds }, inventory, deps, sink);
+    totals.partitions += 1;
+    totals.assignments += result.counts.assignments;
+    totals.subscriptions += result.counts.subscriptions;
+    totals.findingWrites += result.writes.length;
+    totals.opened += result.counts.opened;
+    totals.resolved += result.counts.resolved;
+    totals.holding += result.holding.length;
+    totals.evaluationErrors += result.errors.length;
   };
+
+  // Subscriptions' assignments arrive one partition after another (the query orders them so):
+  // a partition is judged as soon as the next one begins, while the next pages are fetched.
   // Only subscriptions that exist or hold assignments are asked about; a partition only the store remembers has nothing left to list.
   const subscriptionPartitions = [...new Set([...message.subscriptions, ...message.listed])].filter((p) => !isTenantScopePartition(p));
-  if (subscriptionPartitions.length > 0) for await (const page of reader.subscriptionAssignments(subscriptionPartitions)) keep(page);
-  if (message.tenantScope) for await (const page of reader.tenantScopeAssignments()) keep(page);
-
-  const roles = new Map(plan.roles.map((r) => [r.name.toLowerCase(), r]));
-  const ids = new Set<string>();
-  for (const a of assignments) {
-    ids.add(a.principalId.toLowerCase());
-    if (a.createdBy) ids.add(a.createdBy.toLowerCase());
+  if (subscriptionPartitions.length > 0) {
+    let current = null as { partition: string; assignments: RoleAssignment[] } | null;
+    for await (const page of readingPagesAhead(reader.subscriptionAssignments(subscriptionPartitions), PAGES_AHEAD)) {
+      principals.load(page);
+      for (const a of page) {
+        const partition = findingsPartition(a.scope);
+        if (!owned.has(partition)) continue;
+        if (current?.partition !== partition) {
+          if (judged.has(partition)) throw new GrantGuardError(`Resource Graph listed partition ${partition}'s assignments apart: the shard's query must order them by partition`);
+          if (current) await judgePartition(current.partition, current.assignments);
+          current = { partition, assignments: [] };
+          ahead.start(partition);
+        }
+        current.assignments.push(a);
+      }
+    }
+    if (current) await judgePartition(current.partition, current.assignments);
   }
-  const [principals, pim] = await Promise.all([reader.principals([...ids]), readPim(reader, owned, plan.tree)]);
-  const hierarchy = hierarchyOf(plan.tree);
-  const inventory: SweepInventory = {
-    tenantId: plan.tenantId,
-    assignments,
-    roles,
-    principals: new Map(principals.map((p) => [p.id.toLowerCase(), p])),
-    subscriptionIds: message.subscriptions,
-    context: new SliceContext(assignments, roles, pim, hierarchy),
-    activity: new ActivityIndex(plan.evidence, roles.values(), now),
-  };
-  const totals = { partitions: 0, assignments: 0, subscriptions: 0, findingWrites: 0, opened: 0, resolved: 0, holding: 0, evaluationErrors: 0 };
-  const slices = partitionInventory(inventory, owned);
-  const ahead = readingAhead(findings, slices.map((s) => s.partition));
-  const deps = { findings: ahead.store, policies: judging.policies, exemptions: judging.exemptions, now, runId: message.runId };
-  for (const [i, slice] of slices.entries()) {
-    ahead.from(i + 1);
-    const judged = await sweepPartition(slice, inventory, deps, sink);
-    totals.partitions += 1;
-    totals.assignments += judged.counts.assignments;
-    totals.subscriptions += judged.counts.subscriptions;
-    totals.findingWrites += judged.writes.length;
-    totals.opened += judged.counts.opened;
-    totals.resolved += judged.counts.resolved;
-    totals.holding += judged.holding.length;
-    totals.evaluationErrors += judged.errors.length;
+  // Management groups and the root (the tenant-scope shard, including ones the plan did not count): few, judged once all are read.
+  if (message.tenantScope) {
+    const above = new Map<string, RoleAssignment[]>();
+    for await (const page of reader.tenantScopeAssignments()) {
+      principals.load(page);
+      for (const a of page) {
+        const partition = findingsPartition(a.scope);
+        if (!isTenantScopePartition(partition)) continue;
+        owned.add(partition);
+        above.set(partition, [...(above.get(partition) ?? []), a]);
+      }
+    }
+    for (const [partition, assignments] of [...above].sort(([a], [b]) => a.localeCompare(b))) await judgePartition(partition, assignments);
   }
-  const counted = new Set(assignments.map((a) => a.principalId.toLowerCase())).size;
-  return { shard: message.shard, status: "succeeded", counts: { ...totals, principals: counted }, calls: reader.calls(), finishedAt: judging.clock().toISOString(), error: null };
+  // The shard's partitions that listed nothing: their subscriptions are judged as a whole, and what the store holds there is resolved.
+  const empty = [...owned].filter((p) => !judged.has(p)).sort();
+  for (const [i, partition] of empty.entries()) {
+    for (const next of empty.slice(i, i + READ_AHEAD)) ahead.start(next);
+    await judgePartition(partition, []);
+  }
+  return { shard: message.shard, status: "succeeded", counts: { ...totals, principals: holders.size }, calls: reader.calls(), finishedAt: judging.clock().toISOString(), error: null };
 }
 
-// Partitions read ahead of the one being judged: the store answers the next reads while this
-// process judges, instead of each read waiting for the judging before it.
+// Resource Graph pages fetched ahead of the one being judged (each is at most 1,000 assignments):
+// the quota's waits pass while this process judges, instead of after it.
+const PAGES_AHEAD = 2;
+// Partitions with nothing listed, read ahead of the one being judged.
 const READ_AHEAD = 2;
+// PIM lists in flight at once for one shard.
+const PIM_READS_IN_FLIGHT = 8;
 
-/**
- * The findings store of one shard, reading its partitions in order `READ_AHEAD` ahead: a
- * partition's first read takes the record fetched ahead (its commit is conditional on that
- * record's versions, so a change made meanwhile fails the commit and the retry reads afresh).
- */
-function readingAhead(findings: FindingsStore, partitions: readonly string[]): { readonly store: FindingsStore; from(index: number): void } {
-  const pending = new Map<string, Promise<PartitionRecord>>();
-  const from = (index: number) => {
-    for (const partition of partitions.slice(index, index + READ_AHEAD)) {
-      if (pending.has(partition)) continue;
-      const read = findings.readPartition(partition);
-      // A failed read ahead is thrown where the partition is read, not here.
-      read.catch(() => undefined);
-      pending.set(partition, read);
+/** Iterates `source` with up to `ahead` pages fetched before they are asked for; a failure surfaces where its page would have. */
+async function* readingPagesAhead<T>(source: AsyncIterable<T>, ahead: number): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  const queue: Promise<IteratorResult<T>>[] = [];
+  let finished = false;
+  const fill = () => {
+    while (!finished && queue.length < ahead) {
+      const next = queue.length === 0 ? iterator.next() : queue[queue.length - 1]!.then((r) => (r.done ? r : iterator.next()));
+      next.then((r) => void (r.done && (finished = true)), () => void (finished = true));
+      // Each fetched page is awaited below; a failure is thrown there, not here.
+      next.catch(() => undefined);
+      queue.push(next);
     }
   };
-  const store = new Proxy(findings, {
-    get(target, property) {
-      if (property === "readPartition") {
-        return (partition: string) => {
-          const read = pending.get(partition);
-          // Taken once: a retry after a conflict reads the partition as it is now.
-          pending.delete(partition);
-          return read ?? target.readPartition(partition);
-        };
+  try {
+    for (;;) {
+      fill();
+      const head = queue.shift();
+      if (!head) return;
+      const result = await head;
+      if (result.done) return;
+      yield result.value;
+    }
+  } finally {
+    // Stopped early (a judging failure): let the source close its pages.
+    if (!finished) await iterator.return?.();
+  }
+}
+
+/** The shard's findings partitions, each read once ahead of its judging when asked to (`start`). */
+class ReadAhead {
+  readonly #pending = new Map<string, Promise<PartitionRecord>>();
+  readonly store: FindingsStore;
+
+  constructor(private readonly findings: FindingsStore) {
+    const pending = this.#pending;
+    // A partition's first read takes the record fetched ahead (its commit is conditional on that
+    // record's versions, so a change made meanwhile fails the commit and the retry reads afresh).
+    this.store = new Proxy(findings, {
+      get(target, property) {
+        if (property === "readPartition") {
+          return (partition: string) => {
+            const read = pending.get(partition);
+            pending.delete(partition);
+            return read ?? target.readPartition(partition);
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  start(partition: string): void {
+    if (this.#pending.has(partition)) return;
+    const read = this.findings.readPartition(partition);
+    // A failed read ahead is thrown where the partition is read, not here.
+    read.catch(() => undefined);
+    this.#pending.set(partition, read);
+  }
+}
+
+/** The shard's principals and granters from Graph, asked for in bulk as each page arrives, each id once. */
+class PrincipalReads {
+  readonly #known = new Map<string, Principal>();
+  readonly #asked = new Set<string>();
+  #loading: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly reader: Pick<SweepReader, "principals">) {}
+
+  load(page: readonly RoleAssignment[]): void {
+    const ids = new Set<string>();
+    for (const a of page) for (const id of [a.principalId, a.createdBy]) if (id && !this.#asked.has(id.toLowerCase())) ids.add(id.toLowerCase());
+    if (ids.size === 0) return;
+    for (const id of ids) this.#asked.add(id);
+    const read = this.reader.principals([...ids]).then((found) => {
+      for (const p of found) this.#known.set(p.id.toLowerCase(), p);
+    });
+    read.catch(() => undefined);
+    this.#loading = Promise.all([this.#loading, read]);
+  }
+
+  /** The directory objects these assignments name (and their granters), once every read asked so far has answered. */
+  async of(assignments: readonly RoleAssignment[]): Promise<ReadonlyMap<string, Principal>> {
+    await this.#loading;
+    const out = new Map<string, Principal>();
+    for (const a of assignments) {
+      for (const id of [a.principalId, a.createdBy]) {
+        const p = id && this.#known.get(id.toLowerCase());
+        if (p) out.set(p.id.toLowerCase(), p);
       }
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return { store, from };
+    }
+    return out;
+  }
+}
+
+/**
+ * PIM per partition, in bulk: a subscription's at and below (one list each of instances and
+ * requests), a management group's and the root's exactly at their scope. Read ahead, with a few
+ * lists in flight; each partition's records are held until it is judged.
+ */
+class PimReads {
+  readonly #reads = new Map<string, Promise<PartitionPim>>();
+  readonly #groups: ReadonlyMap<string, string>;
+  readonly #limit = createLimiter(PIM_READS_IN_FLIGHT);
+
+  constructor(
+    private readonly reader: Pick<SweepReader, "pim">,
+    tree: TenantTree,
+  ) {
+    this.#groups = new Map(tree.managementGroups.map((m) => [findingsPartition(`/providers/Microsoft.Management/managementGroups/${m.name}`), m.name]));
+  }
+
+  start(partition: string): void {
+    if (this.#reads.has(partition)) return;
+    const scope = partition === "root" ? "/" : partition.startsWith("mg-") ? (this.#groups.has(partition) ? `/providers/Microsoft.Management/managementGroups/${this.#groups.get(partition)}` : null) : `/subscriptions/${partition}`;
+    const read: Promise<PartitionPim> =
+      scope === null
+        ? Promise.resolve({ instances: null, requests: null })
+        : this.#limit(async () => {
+            const listed = await this.reader.pim(scope, isTenantScopePartition(partition));
+            // Listing at a subscription also returns what is above it: keep the partition's own.
+            const own = <T extends { scope: string }>(records: T[] | null) => records && records.filter((r) => findingsPartition(r.scope) === partition);
+            return { instances: own(listed.instances), requests: own(listed.requests) };
+          });
+    read.catch(() => undefined);
+    this.#reads.set(partition, read);
+  }
+
+  /** The partition's PIM records, read now if they were not started; forgotten once taken. */
+  async take(partition: string): Promise<PartitionPim> {
+    this.start(partition);
+    const read = this.#reads.get(partition)!;
+    this.#reads.delete(partition);
+    return read;
+  }
 }
 
 /** What a sweep run in place did: its plan's facts and the sums of its shards. */
@@ -440,24 +584,6 @@ export function dryRunFindings(store: FindingsStore): FindingsStore & { readonly
 export async function recordFailedShard(message: ShardMessage, runs: SweepRuns, clock: () => Date, error: string): Promise<SweepRunRecord | null> {
   await runs.recordShard(message.runId, { shard: message.shard, status: "failed", counts: NO_COUNTS, calls: NO_CALLS, finishedAt: clock().toISOString(), error });
   return runs.finishIfComplete(message.runId, clock());
-}
-
-// PIM per partition, in bulk: a subscription's at and below (one list each of instances and
-// requests), a management group's and the root's exactly at their scope.
-async function readPim(reader: SweepReader, partitions: ReadonlySet<string>, tree: TenantTree): Promise<Map<string, PartitionPim>> {
-  const groups = new Map(tree.managementGroups.map((m) => [findingsPartition(`/providers/Microsoft.Management/managementGroups/${m.name}`), m.name]));
-  const out = new Map<string, PartitionPim>();
-  await Promise.all(
-    [...partitions].map(async (partition) => {
-      const scope = partition === "root" ? "/" : partition.startsWith("mg-") ? (groups.has(partition) ? `/providers/Microsoft.Management/managementGroups/${groups.get(partition)}` : null) : `/subscriptions/${partition}`;
-      if (scope === null) return;
-      const read = await reader.pim(scope, isTenantScopePartition(partition));
-      // Listing at a subscription also returns what is above it: keep the partition's own.
-      const own = <T extends { scope: string }>(records: T[] | null) => records && records.filter((r) => findingsPartition(r.scope) === partition);
-      out.set(partition, { instances: own(read.instances), requests: own(read.requests) });
-    }),
-  );
-  return out;
 }
 
 /** How long the outbox holds back a sweep run's changes while the run is open: past this, a run that never closed lets them go. */

@@ -1,6 +1,13 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { SnapshotActivityLogs } from "../../../shared/facts/snapshotActivity.js";
+import { gatherActivity } from "../../../shared/facts/sweepFacts.js";
+import { findingsPartition } from "../../../shared/findings/keys.js";
 import type { PendingAlert } from "../../../shared/findings/store.js";
-import { holdingOpenSweeps, NO_CALLS, parseShardMessage, planShards, planSweep, ShardMessageError, type SweepReader, type SweepRunRecord, type SweepRuns, type SweepStores } from "../../../shared/usecases/sweepRun.js";
+import { roleAssignmentFromArm, roleDefinitionFromArm } from "../../../shared/model/access.js";
+import { readTenantSnapshot } from "../../../shared/model/snapshot.js";
+import { loadPolicyPack } from "../../../shared/policy/load.js";
+import { holdingOpenSweeps, judgeShard, NO_CALLS, parseShardMessage, planShards, planSweep, ShardMessageError, type SweepReader, type SweepRunRecord, type SweepRuns, type SweepStores } from "../../../shared/usecases/sweepRun.js";
 import { queueSettingsFromHostJson, decodeQueueMessage } from "../../../local/devhost.js";
 import { InMemoryFindingsStore } from "../../support/fakes.js";
 
@@ -90,5 +97,73 @@ describe("the dev host's queue trigger settings", () => {
     expect(decodeQueueMessage(Buffer.from("plain").toString("base64"), "base64")).toBe("plain");
     expect(() => decodeQueueMessage("{not base64}", "base64")).toThrow(/base64/);
     expect(decodeQueueMessage('{"a":1}', "none")).toEqual({ a: 1 });
+  });
+});
+
+describe("judging a shard from Resource Graph's pages", async () => {
+  const NOW = new Date("2026-12-01T00:00:00.000Z");
+  const tenant = await readTenantSnapshot(fileURLToPath(new URL("../../../local/demo/tenant.json", import.meta.url)));
+  const pack = await loadPolicyPack(fileURLToPath(new URL("../../../policies", import.meta.url)));
+  const assignments = tenant.roleAssignments.map(roleAssignmentFromArm);
+  const above = (p: string) => p === "root" || p.startsWith("mg-");
+  const lastSegment = (id: string | undefined | null) => id?.split("/").pop() ?? null;
+  const plan = {
+    runId: "run-pages",
+    now: NOW.toISOString(),
+    tenantId: tenant.tenantId,
+    roles: tenant.roleDefinitions.map(roleDefinitionFromArm),
+    tree: {
+      tenantId: tenant.tenantId,
+      managementGroups: tenant.managementGroups.map((m) => ({ name: m.name, parent: lastSegment((m.properties as { details?: { parent?: { id?: string } | null } } | undefined)?.details?.parent?.id) })),
+      subscriptions: tenant.subscriptions.map((s) => ({ subscriptionId: s.subscriptionId.toLowerCase(), managementGroup: lastSegment(s.managementGroupId) })),
+    },
+    evidence: await gatherActivity(new SnapshotActivityLogs(tenant, NOW), { lookbackDays: 90 }),
+  };
+  const counts = new Map<string, number>();
+  for (const a of assignments) counts.set(findingsPartition(a.scope), (counts.get(findingsPartition(a.scope)) ?? 0) + 1);
+  const shards = planShards(plan.runId, counts, new Set(plan.tree.subscriptions.map((s) => s.subscriptionId)), 120);
+
+  /** A reader serving the demo tenant's assignments in pages of `size`, in the order `order` gives. */
+  const reader = (size: number, order: (a: (typeof assignments)[number], b: (typeof assignments)[number]) => number): SweepReader => ({
+    calls: () => NO_CALLS,
+    activityLogs: null,
+    partitionCounts: async () => counts,
+    tree: async () => plan.tree,
+    roleDefinitions: async () => plan.roles,
+    async *subscriptionAssignments(ids) {
+      const wanted = new Set(ids);
+      const listed = assignments.filter((a) => wanted.has(findingsPartition(a.scope))).sort(order);
+      for (let i = 0; i < listed.length; i += size) yield listed.slice(i, i + size);
+    },
+    async *tenantScopeAssignments() {
+      yield assignments.filter((a) => above(findingsPartition(a.scope)));
+    },
+    pim: async () => ({ instances: [], requests: [] }),
+    principals: async (ids) => tenant.principals.filter((p) => ids.includes(p.id.toLowerCase())),
+  });
+  const byPartition = (a: { id: string; scope: string }, b: { id: string; scope: string }) => findingsPartition(a.scope).localeCompare(findingsPartition(b.scope)) || a.id.localeCompare(b.id);
+  const judging = { policies: pack.policies, exemptions: pack.exemptions, clock: () => NOW };
+  const sweepAll = async (source: SweepReader) => {
+    const store = new InMemoryFindingsStore();
+    let partitions = 0;
+    for (const message of shards) partitions += (await judgeShard(message, plan, source, store, judging)).counts.partitions;
+    return { store, partitions };
+  };
+
+  it("judges partitions that span pages, and pages that hold many partitions, exactly as whole ones", async () => {
+    expect(shards.length).toBeGreaterThan(2);
+    const whole = await sweepAll(reader(1000, byPartition));
+    const paged = await sweepAll(reader(7, byPartition));
+    expect(whole.store.findings.size).toBeGreaterThan(100);
+    expect(paged.partitions).toBe(whole.partitions);
+    expect([...paged.store.findings.values()].sort((a, b) => a.id.localeCompare(b.id))).toEqual([...whole.store.findings.values()].sort((a, b) => a.id.localeCompare(b.id)));
+  });
+
+  it("refuses pages whose partitions are interleaved, instead of judging a partition before all of it has arrived", async () => {
+    const interleaved = reader(7, (a, b) => a.name.localeCompare(b.name));
+    // Every subscription in one shard.
+    const [message] = planShards(plan.runId, counts, new Set(plan.tree.subscriptions.map((s) => s.subscriptionId)), 100_000);
+    expect(message!.partitions.length).toBeGreaterThan(1);
+    await expect(judgeShard(message!, plan, interleaved, new InMemoryFindingsStore(), judging)).rejects.toThrow(/listed partition .* apart/);
   });
 });
