@@ -7,7 +7,6 @@ import { ActivityIndex, evidenceGaps, gatherActivity, type ActivityEvidence } fr
 import { findingsPartition } from "../findings/keys.js";
 import type { FindingsStore, PartitionRecord } from "../findings/store.js";
 import type { Principal, RoleAssignment, RoleDefinition } from "../model/access.js";
-import { createLimiter } from "../model/concurrency.js";
 import type { Exemption } from "../policy/exemptions.js";
 import type { Policy } from "../policy/policy.js";
 import { subscriptionSubjectId, sweepPartition, type SweepInventory, type SweepSink } from "./sweep.js";
@@ -297,18 +296,18 @@ export async function judgeShard(message: ShardMessage, plan: SweepPlan, reader:
   const roles = new Map(plan.roles.map((r) => [r.name.toLowerCase(), r]));
   const hierarchy = hierarchyOf(plan.tree);
   const activity = new ActivityIndex(plan.evidence, roles.values(), now);
-  const pim = new PimReads(reader, plan.tree);
+  const owned = new Set(message.partitions);
+  const pim = new PimReads(reader, plan.tree, [...owned].sort());
   const principals = new PrincipalReads(reader);
   const ahead = new ReadAhead(findings);
   const deps = { findings: ahead.store, policies: judging.policies, exemptions: judging.exemptions, now, runId: message.runId };
-  const owned = new Set(message.partitions);
   const subscriptionsOf = new Map<string, string[]>();
   for (const s of message.subscriptions) {
     const partition = findingsPartition(subscriptionSubjectId(s));
     subscriptionsOf.set(partition, [...(subscriptionsOf.get(partition) ?? []), s]);
   }
-  // PIM for every partition the plan gave this shard starts now, beside the inventory's pages.
-  for (const partition of [...owned].sort()) pim.start(partition);
+  // PIM for the first partitions starts now, beside the inventory's first pages.
+  pim.ahead(0);
 
   const totals = { partitions: 0, assignments: 0, subscriptions: 0, findingWrites: 0, opened: 0, resolved: 0, holding: 0, evaluationErrors: 0 };
   const holders = new Set<string>();
@@ -387,8 +386,8 @@ export async function judgeShard(message: ShardMessage, plan: SweepPlan, reader:
 const PAGES_AHEAD = 2;
 // Partitions with nothing listed, read ahead of the one being judged.
 const READ_AHEAD = 2;
-// PIM lists in flight at once for one shard.
-const PIM_READS_IN_FLIGHT = 8;
+// Partitions whose PIM is read ahead of the one being judged.
+const PIM_AHEAD = 8;
 
 /** Iterates `source` with up to `ahead` pages fetched before they are asked for; a failure surfaces where its page would have. */
 async function* readingPagesAhead<T>(source: AsyncIterable<T>, ahead: number): AsyncGenerator<T> {
@@ -488,42 +487,56 @@ class PrincipalReads {
 
 /**
  * PIM per partition, in bulk: a subscription's at and below (one list each of instances and
- * requests), a management group's and the root's exactly at their scope. Read ahead, with a few
- * lists in flight; each partition's records are held until it is judged.
+ * requests), a management group's and the root's exactly at their scope. Read a few partitions
+ * ahead of the one being judged, in the order the shard meets them (partition order); each
+ * partition's records are held only until it is judged.
  */
 class PimReads {
   readonly #reads = new Map<string, Promise<PartitionPim>>();
+  // Partitions already judged: their records are never read again.
+  readonly #taken = new Set<string>();
   readonly #groups: ReadonlyMap<string, string>;
-  readonly #limit = createLimiter(PIM_READS_IN_FLIGHT);
+  readonly #position: ReadonlyMap<string, number>;
 
   constructor(
     private readonly reader: Pick<SweepReader, "pim">,
     tree: TenantTree,
+    private readonly order: readonly string[],
   ) {
     this.#groups = new Map(tree.managementGroups.map((m) => [findingsPartition(`/providers/Microsoft.Management/managementGroups/${m.name}`), m.name]));
+    this.#position = new Map(order.map((p, i) => [p, i]));
   }
 
-  start(partition: string): void {
-    if (this.#reads.has(partition)) return;
+  /** Starts the reads of the PIM_AHEAD partitions from `index` in the shard's order. */
+  ahead(index: number): void {
+    for (const partition of this.order.slice(index, index + PIM_AHEAD)) this.#start(partition);
+  }
+
+  #start(partition: string): void {
+    if (this.#reads.has(partition) || this.#taken.has(partition)) return;
     const scope = partition === "root" ? "/" : partition.startsWith("mg-") ? (this.#groups.has(partition) ? `/providers/Microsoft.Management/managementGroups/${this.#groups.get(partition)}` : null) : `/subscriptions/${partition}`;
     const read: Promise<PartitionPim> =
       scope === null
         ? Promise.resolve({ instances: null, requests: null })
-        : this.#limit(async () => {
-            const listed = await this.reader.pim(scope, isTenantScopePartition(partition));
+        : this.reader.pim(scope, isTenantScopePartition(partition)).then((listed) => {
             // Listing at a subscription also returns what is above it: keep the partition's own.
             const own = <T extends { scope: string }>(records: T[] | null) => records && records.filter((r) => findingsPartition(r.scope) === partition);
             return { instances: own(listed.instances), requests: own(listed.requests) };
           });
+    // A failed read is thrown where its partition is judged, not here.
     read.catch(() => undefined);
     this.#reads.set(partition, read);
   }
 
-  /** The partition's PIM records, read now if they were not started; forgotten once taken. */
+  /** The partition's PIM records (read now if they were not read ahead), then the reads of the partitions after it begin. */
   async take(partition: string): Promise<PartitionPim> {
-    this.start(partition);
+    this.#taken.delete(partition);
+    this.#start(partition);
     const read = this.#reads.get(partition)!;
     this.#reads.delete(partition);
+    this.#taken.add(partition);
+    const index = this.#position.get(partition);
+    if (index !== undefined) this.ahead(index + 1);
     return read;
   }
 }

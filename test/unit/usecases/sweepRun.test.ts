@@ -124,7 +124,7 @@ describe("judging a shard from Resource Graph's pages", async () => {
   const shards = planShards(plan.runId, counts, new Set(plan.tree.subscriptions.map((s) => s.subscriptionId)), 120);
 
   /** A reader serving the demo tenant's assignments in pages of `size`, in the order `order` gives. */
-  const reader = (size: number, order: (a: (typeof assignments)[number], b: (typeof assignments)[number]) => number): SweepReader => ({
+  const reader = (size: number, order: (a: (typeof assignments)[number], b: (typeof assignments)[number]) => number, pimScopes: string[] = []): SweepReader => ({
     calls: () => NO_CALLS,
     activityLogs: null,
     partitionCounts: async () => counts,
@@ -138,7 +138,10 @@ describe("judging a shard from Resource Graph's pages", async () => {
     async *tenantScopeAssignments() {
       yield assignments.filter((a) => above(findingsPartition(a.scope)));
     },
-    pim: async () => ({ instances: [], requests: [] }),
+    pim: async (scope) => {
+      pimScopes.push(scope);
+      return { instances: [], requests: [] };
+    },
     principals: async (ids) => tenant.principals.filter((p) => ids.includes(p.id.toLowerCase())),
   });
   const byPartition = (a: { id: string; scope: string }, b: { id: string; scope: string }) => findingsPartition(a.scope).localeCompare(findingsPartition(b.scope)) || a.id.localeCompare(b.id);
@@ -157,6 +160,16 @@ describe("judging a shard from Resource Graph's pages", async () => {
     expect(whole.store.findings.size).toBeGreaterThan(100);
     expect(paged.partitions).toBe(whole.partitions);
     expect([...paged.store.findings.values()].sort((a, b) => a.id.localeCompare(b.id))).toEqual([...whole.store.findings.values()].sort((a, b) => a.id.localeCompare(b.id)));
+  });
+
+  it("lists each partition's PIM once, whether read ahead, judged from pages or judged empty", async () => {
+    const empty = "0e0e0e0e-0000-4000-8000-000000000000";
+    const subscriptions = new Set([...plan.tree.subscriptions.map((s) => s.subscriptionId), empty]);
+    const [message] = planShards(plan.runId, new Map([...counts, [empty, 0]]), subscriptions, 100_000);
+    const pimScopes: string[] = [];
+    const result = await judgeShard(message!, plan, reader(7, byPartition, pimScopes), new InMemoryFindingsStore(), judging);
+    expect(result.counts.partitions).toBe(message!.partitions.length);
+    expect(pimScopes.sort()).toEqual(message!.partitions.map((p) => `/subscriptions/${p}`).sort());
   });
 
   it("refuses pages whose partitions are interleaved, instead of judging a partition before all of it has arrived", async () => {
