@@ -5,9 +5,10 @@ import { statusOf } from "../../shared/errors.js";
 import { startTestAzure, type TestAzure } from "../support/testAzure.js";
 
 // Azurite's Table service runs with local/azuriteTableLookup.mjs preloaded, which answers its
-// point lookups through the PartitionKey index instead of a scan. What grantguard relies on from
-// a point lookup must stay Table Storage's: a key pair names one entity, exactly (case included),
-// and inserts, conditional updates and deletes answer as they did.
+// point lookups and partition queries through its indices instead of a scan of the table. What
+// grantguard relies on must stay Table Storage's: a key pair names one entity, exactly (case
+// included); inserts, conditional updates and deletes answer as they did; a query returns the
+// rows its whole filter selects, in key order, paged.
 
 let azure: TestAzure;
 let client: TableClient;
@@ -21,7 +22,7 @@ afterAll(() => azure?.stop());
 
 const refused = (write: Promise<unknown>) => write.then(() => 200, (error: unknown) => statusOf(error));
 
-describe("Azurite's Table service, point lookups", () => {
+describe("Azurite's Table service with its lookups and partition queries indexed", () => {
   it("finds the one entity a key pair names, among many sharing either key", async () => {
     const entities = ["a", "b", "A"].flatMap((pk) => ["x", "y", "X"].map((rk) => ({ partitionKey: pk, rowKey: rk, value: `${pk}/${rk}` })));
     for (let i = 0; i < entities.length; i += 3) await client.submitTransaction(entities.slice(i, i + 3).map((e) => ["create", e]));
@@ -50,5 +51,24 @@ describe("Azurite's Table service, point lookups", () => {
     await client.deleteEntity("q", "r", { etag: second.etag });
     expect(await refused(client.getEntity("q", "r"))).toBe(404);
     expect(await refused(client.deleteEntity("q", "r"))).toBe(404);
+  });
+
+  it("answers a query pinned to a partition with exactly the rows its whole filter selects, in key order and paged", async () => {
+    const table = new TableClient(azure.local.settings.GRANTGUARD_TABLE_ENDPOINT!, "partitionqueries", createManagedIdentityCredential({ clientId: undefined, timeoutMs: 10_000 }));
+    await table.createTable();
+    const rows = ["a", "b", "o'k"].flatMap((pk) => Array.from({ length: 5 }, (_, i) => ({ partitionKey: pk, rowKey: `r${i}`, n: i })));
+    for (const pk of ["a", "b", "o'k"]) await table.submitTransaction(rows.filter((r) => r.partitionKey === pk).map((r) => ["create", r]));
+    const keys = async (filter: string, maxPageSize?: number) => {
+      const out: string[] = [];
+      for await (const page of table.listEntities<{ n: number }>({ queryOptions: { filter } }).byPage(maxPageSize ? { maxPageSize } : {})) out.push(...page.map((e) => `${e.partitionKey}/${e.rowKey}`));
+      return out;
+    };
+    expect(await keys("PartitionKey eq 'b' and n ge 2")).toEqual(["b/r2", "b/r3", "b/r4"]);
+    expect(await keys("(n lt 2) and (PartitionKey eq 'o''k')")).toEqual(["o'k/r0", "o'k/r1"]);
+    expect(await keys("PartitionKey eq 'a' and RowKey gt 'r0'", 2)).toEqual(["a/r1", "a/r2", "a/r3", "a/r4"]);
+    // Not pinned to one partition: every partition the filter selects.
+    expect(await keys("PartitionKey eq 'a' or PartitionKey eq 'b' and n eq 4")).toEqual(["a/r0", "a/r1", "a/r2", "a/r3", "a/r4", "b/r4"]);
+    expect(await keys("not (PartitionKey eq 'a') and n eq 0")).toEqual(["b/r0", "o'k/r0"]);
+    expect(await keys("PartitionKey eq 'c'")).toEqual([]);
   });
 });
