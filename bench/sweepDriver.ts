@@ -7,6 +7,7 @@ import type { TokenCredential } from "@azure/identity";
 import { QueueClient } from "@azure/storage-queue";
 import type { Runtime } from "../shared/runtime.js";
 import { SWEEP_QUEUE } from "../shared/usecases/sweepQueue.js";
+import { addCounts } from "../shared/usecases/sweep.js";
 import { NO_COUNTS, type ShardCounts, type SweepRunRecord } from "../shared/usecases/sweepRun.js";
 
 /** What one measured sweep did, from inside the sweeping process. */
@@ -49,7 +50,7 @@ export async function sweepLive(runtime: Runtime, credential: TokenCredential): 
       await queue.deleteMessage(item.messageId, item.popReceipt);
       if (outcome.status !== "judged" || !outcome.result) throw new Error("a shard of a fresh run was already recorded");
       const add = outcome.result.counts;
-      counts = Object.fromEntries(Object.keys(NO_COUNTS).map((k) => [k, counts[k as keyof ShardCounts] + add[k as keyof ShardCounts]])) as unknown as ShardCounts;
+      counts = addCounts(counts, add);
       closed = outcome.run ?? closed;
       judged += 1;
       if (process.env.BENCH_SWEEP_VERBOSE) process.stderr.write(`shard ${judged}/${planned.shards}: ${add.assignments} assignments in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);

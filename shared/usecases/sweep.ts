@@ -226,23 +226,43 @@ export async function sweepTenant(inventory: SweepInventory, deps: SweepDependen
   const runId = deps.runId ?? randomUUID();
   const startedAt = new Date().toISOString();
   const slices = partitionInventory(inventory, options.storedPartitions);
-  const total = { assignments: 0, subscriptions: 0, findingWrites: 0, opened: 0, exempted: 0, resolved: 0, holding: 0 };
+  let total = NO_TALLY;
   const evaluationErrors: SweepRun["evaluationErrors"][number][] = [];
   let done = 0;
   const units = inventory.assignments.length + inventory.subscriptionIds.length;
   for (const slice of slices) {
     const judged = await sweepPartition(slice, inventory, { ...deps, runId }, sink);
-    total.assignments += judged.counts.assignments;
-    total.subscriptions += judged.counts.subscriptions;
-    total.findingWrites += judged.writes.length;
-    total.opened += judged.counts.opened;
-    total.exempted += judged.counts.exempted;
-    total.resolved += judged.counts.resolved;
-    total.holding += judged.holding.length;
+    total = addCounts(total, tallyOf(judged));
     evaluationErrors.push(...judged.errors);
     done += slice.assignments.length + slice.subscriptionIds.length;
     sink.progress?.(done, units);
   }
   const principals = new Set(inventory.assignments.map((a) => a.principalId.toLowerCase())).size;
-  return { runId, startedAt, endedAt: new Date().toISOString(), partitions: slices.length, principals, ...total, evaluationErrors };
+  const { evaluationErrors: _count, ...counts } = total;
+  return { runId, startedAt, endedAt: new Date().toISOString(), partitions: slices.length, principals, ...counts, evaluationErrors };
+}
+
+/** What one partition's sweep adds to a run's counts. */
+export interface PartitionTally {
+  readonly assignments: number;
+  readonly subscriptions: number;
+  readonly findingWrites: number;
+  readonly opened: number;
+  readonly exempted: number;
+  readonly resolved: number;
+  readonly holding: number;
+  readonly evaluationErrors: number;
+}
+
+export const NO_TALLY: PartitionTally = { assignments: 0, subscriptions: 0, findingWrites: 0, opened: 0, exempted: 0, resolved: 0, holding: 0, evaluationErrors: 0 };
+
+/** The counts of one partition's sweep. */
+export function tallyOf(judged: Awaited<ReturnType<typeof judgePartition>>): PartitionTally {
+  const { assignments, subscriptions, opened, exempted, resolved } = judged.counts;
+  return { assignments, subscriptions, findingWrites: judged.writes.length, opened, exempted, resolved, holding: judged.holding.length, evaluationErrors: judged.errors.length };
+}
+
+/** Adds two sets of counts, key by key (the keys of `a`). */
+export function addCounts<T extends { readonly [K in keyof T]: number }>(a: T, b: { readonly [K in keyof T]: number }): T {
+  return Object.fromEntries(Object.keys(a).map((k) => [k, a[k as keyof T] + b[k as keyof T]])) as T;
 }

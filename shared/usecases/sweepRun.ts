@@ -9,7 +9,7 @@ import type { FindingsStore, PartitionRecord } from "../findings/store.js";
 import type { Principal, RoleAssignment, RoleDefinition } from "../model/access.js";
 import type { Exemption } from "../policy/exemptions.js";
 import type { Policy } from "../policy/policy.js";
-import { subscriptionSubjectId, sweepPartition, type SweepInventory, type SweepSink } from "./sweep.js";
+import { addCounts, subscriptionSubjectId, sweepPartition, tallyOf, type SweepInventory, type SweepSink } from "./sweep.js";
 import { hierarchyOf, SliceContext, type PartitionPim, type TenantTree } from "./sweepSlice.js";
 
 // The live standing sweep, fanned out: a timer plans a run (one Resource Graph count per
@@ -309,7 +309,8 @@ export async function judgeShard(message: ShardMessage, plan: SweepPlan, reader:
   // PIM for the first partitions starts now, beside the inventory's first pages.
   pim.ahead(0);
 
-  const totals = { partitions: 0, assignments: 0, subscriptions: 0, findingWrites: 0, opened: 0, resolved: 0, holding: 0, evaluationErrors: 0 };
+  const { principals: _counted, ...none } = NO_COUNTS;
+  let totals: Omit<ShardCounts, "principals"> = none;
   const holders = new Set<string>();
   const judged = new Set<string>();
   // One partition judged and committed: only its own assignments, PIM and principals are held.
@@ -326,14 +327,7 @@ export async function judgeShard(message: ShardMessage, plan: SweepPlan, reader:
       activity,
     };
     const result = await sweepPartition({ partition, assignments, subscriptionIds: inventory.subscriptionIds }, inventory, deps, sink);
-    totals.partitions += 1;
-    totals.assignments += result.counts.assignments;
-    totals.subscriptions += result.counts.subscriptions;
-    totals.findingWrites += result.writes.length;
-    totals.opened += result.counts.opened;
-    totals.resolved += result.counts.resolved;
-    totals.holding += result.holding.length;
-    totals.evaluationErrors += result.errors.length;
+    totals = addCounts(totals, { partitions: 1, ...tallyOf(result) });
   };
 
   // Subscriptions' assignments arrive one partition after another (the query orders them so):
@@ -561,7 +555,7 @@ export async function sweepInPlace(reader: SweepReader, findings: FindingsStore,
   let counts = NO_COUNTS;
   for (const [i, message] of shards.entries()) {
     const result = await judgeShard(message, plan, reader, findings, judging, sink);
-    counts = Object.fromEntries(Object.keys(NO_COUNTS).map((k) => [k, counts[k as keyof ShardCounts] + result.counts[k as keyof ShardCounts]])) as unknown as ShardCounts;
+    counts = addCounts(counts, result.counts);
     sink.shard?.(i + 1, shards.length);
   }
   return { runId, shards: shards.length, counts, calls: reader.calls(), evidenceGaps: gaps };
