@@ -1,5 +1,5 @@
 // `npm run bench`: figures and ratios against baselines measured in the same process.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -376,7 +376,7 @@ process.channel?.unref();
 
 const snapshot = await readTenantSnapshot(DEMO);
 const policies = await loadPolicies(fileURLToPath(new URL("../policies", import.meta.url)));
-console.log(`grantguard bench — Node ${process.version}, ${new Date().toISOString()}`);
+if (!process.env.BENCH_SECTION_ALONE) console.log(`grantguard bench — Node ${process.version}, ${new Date().toISOString()}`);
 /**
  * Cold start: how long the Functions host takes to import the app's entry file (the bundle that
  * `npm run build` makes), and then to make the runtime ready on the first invocation (the SDKs,
@@ -451,4 +451,20 @@ const sections: Record<string, () => Promise<void>> = {
   findingsQuery: () => benchFindingsQuery(snapshot),
   auditTrail: () => benchAuditTrail(snapshot),
 };
-for (const [name, section] of Object.entries(sections)) if (!only || only.includes(name)) await section();
+/**
+ * Runs one section in a process of its own (this file, as this process was started, over an IPC channel so that it stops when this one does), its output
+ * in line with this one's. Sections start local Azures of their own, and MSAL keeps the first
+ * managed-identity endpoint a process used for the life of the process; a process per section also
+ * keeps one section's heap out of the next one's figures.
+ */
+function runAlone(name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_ONLY: name, BENCH_SECTION_ALONE: "1" }, stdio: ["inherit", "inherit", "inherit", "ipc"] });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => (code === 0 ? resolve() : reject(new Error(`the ${name} section failed (${signal ?? `exit ${code}`})`))));
+  });
+}
+
+const selected = Object.keys(sections).filter((name) => !only || only.includes(name));
+if (selected.length === 1) await sections[selected[0]!]!();
+else for (const name of selected) await runAlone(name);
