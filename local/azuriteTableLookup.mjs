@@ -1,23 +1,25 @@
 // Preloaded into Azurite's Table service (node --import, from local/azurite.ts): its point
-// lookups and partition queries go through the indices it keeps, as Table Storage's do.
+// lookups and partition queries go by the table's keys, as Table Storage's do, instead of a scan.
 //
-// Point lookups. Azurite 3.35 keeps each table in a LokiJS collection indexed on PartitionKey and
-// RowKey, but looks an entity up with `findOne({ PartitionKey, RowKey })`, which LokiJS answers by
-// scanning the whole collection (its first-match path skips the binary indices). Every insert,
-// upsert, merge and delete does that lookup, so writing n entities costs O(n²): a sweep writing
-// 14,000 findings spent 49 of its 68 busy seconds in that scan. Table Storage's own point lookups
-// go by its primary key, (PartitionKey, RowKey). The preload answers the same lookup through
-// whichever of the two indices holds fewer candidates (a key pair in a large partition, as a hash
-// chain's, goes by its RowKey; a RowKey that every partition shares goes by its PartitionKey),
-// then compares both keys exactly: the same entity (a key pair names at most one), found in
-// O(log n + candidates).
+// Point lookups. Azurite 3.35 keeps each table in a LokiJS collection and looks an entity up with
+// `findOne({ PartitionKey, RowKey })`, which LokiJS answers by scanning the whole collection (its
+// first-match path skips its indices). Every insert, upsert, merge and delete does that lookup, so
+// writing n entities costs O(n²): a sweep writing 14,000 findings spent 49 of its 68 busy seconds
+// in that scan. Table Storage's point lookups go by its primary key, (PartitionKey, RowKey).
 //
-// Partition queries. Azurite evaluates a query's $filter on every entity of the table, so a
-// steady sweep of 100,000 assignments, asking each of its 970 partitions once, scanned the whole
-// findings table 970 times (3.8× the sweep's floor, where Azure answers a partition query from
-// the partition). When the filter, parsed by Azurite's own parser, is a conjunction with a
-// `PartitionKey eq '…'` term, the query starts from that partition (the PartitionKey index) and
-// Azurite then applies the whole filter, its ordering and its paging as before: the same rows.
+// Partition queries. Azurite evaluates a query's $filter on every entity of the table, so a steady
+// sweep of 100,000 assignments, asking each of its 970 partitions once, scanned the whole findings
+// table 970 times (3.8× the sweep's floor, where Azure answers a partition query from the
+// partition).
+//
+// The preload keeps, per table, a map from each PartitionKey and RowKey to the entity, by exact
+// string equality, built once from the collection and kept by the collection's own insert, update
+// and delete events. (LokiJS's binary indices compare keys loosely — numeric-looking strings by
+// value, so "9", "09" and "9.0" share a place — and need a second, exact pass; the map compares
+// exactly once.) A point lookup reads the map. A query
+// whose $filter, parsed by Azurite's own parser, is a conjunction with a `PartitionKey eq '…'`
+// term starts from that partition's entities, and Azurite then applies the whole filter, its
+// ordering and its paging as before: the same rows.
 //
 // Nothing else about Azurite changes: what it accepts, refuses and returns is its own.
 import { createRequire } from "node:module";
@@ -31,27 +33,40 @@ const node = (name) => fromAzurite(`${persistence}/QueryInterpreter/QueryNodes/$
 const [AndNode, EqualsNode, IdentifierNode, ConstantNode] = ["AndNode", "EqualsNode", "IdentifierNode", "ConstantNode"].map(node);
 const scanning = Loki.Collection.prototype.findOne;
 
-/** The positions in `property`'s binary index whose values compare equal to `value` (LokiJS's own range). */
-function candidates(collection, property, value) {
-  if (collection.adaptiveBinaryIndices !== true) collection.ensureIndex(property);
-  const [start, end] = collection.calculateRange("$eq", property, value);
-  return { values: collection.binaryIndices[property].values, start, end };
+// Each table's entities by PartitionKey, then RowKey (exact strings).
+const tables = new WeakMap();
+
+/** A table collection's key map, built on first use; null for a collection that is not a table's or that hands out clones. */
+function keysOf(collection) {
+  const known = tables.get(collection);
+  if (known) return known;
+  if (collection.cloneObjects || !collection.binaryIndices?.PartitionKey || !collection.binaryIndices?.RowKey) return null;
+  const keys = new Map();
+  const put = (doc) => {
+    let partition = keys.get(doc.PartitionKey);
+    if (!partition) keys.set(doc.PartitionKey, (partition = new Map()));
+    partition.set(doc.RowKey, doc);
+  };
+  const drop = (doc) => {
+    const partition = keys.get(doc.PartitionKey);
+    partition?.delete(doc.RowKey);
+    if (partition?.size === 0) keys.delete(doc.PartitionKey);
+  };
+  for (const doc of collection.data) put(doc);
+  // LokiJS emits these synchronously, with the stored object (one, or an array for a batch insert).
+  collection.on("insert", (docs) => [docs].flat().forEach(put));
+  collection.on("update", put);
+  collection.on("delete", drop);
+  tables.set(collection, keys);
+  return keys;
 }
 
 Loki.Collection.prototype.findOne = function findOne(query) {
-  const keys = query ? Object.keys(query) : [];
-  const pointLookup = keys.length === 2 && typeof query.PartitionKey === "string" && typeof query.RowKey === "string";
-  const indexed = this.binaryIndices && this.binaryIndices.PartitionKey && this.binaryIndices.RowKey;
-  // A collection that clones what it returns keeps LokiJS's own path.
-  if (!pointLookup || !indexed || this.cloneObjects) return scanning.call(this, query);
-  const byPartition = candidates(this, "PartitionKey", query.PartitionKey);
-  const byRow = candidates(this, "RowKey", query.RowKey);
-  const { values, start, end } = byRow.end - byRow.start < byPartition.end - byPartition.start ? byRow : byPartition;
-  for (let i = start; i <= end; i++) {
-    const doc = this.data[values[i]];
-    if (doc.PartitionKey === query.PartitionKey && doc.RowKey === query.RowKey) return doc;
-  }
-  return null;
+  const names = query ? Object.keys(query) : [];
+  const pointLookup = names.length === 2 && typeof query.PartitionKey === "string" && typeof query.RowKey === "string";
+  const keys = pointLookup ? keysOf(this) : null;
+  if (!keys) return scanning.call(this, query);
+  return keys.get(query.PartitionKey)?.get(query.RowKey) ?? null;
 };
 
 /** The partition every entity a $filter can match lies in (a top-level `PartitionKey eq '…'` conjunct); undefined when none is pinned. */
@@ -79,9 +94,19 @@ const chain = Loki.Collection.prototype.chain;
 Loki.Collection.prototype.chain = function pinnedChain(...args) {
   const results = chain.apply(this, args);
   if (!pinned || pinned.collection !== this) return results;
-  const { partition } = pinned;
+  const { partition, keys } = pinned;
   pinned = undefined;
-  return results.find({ PartitionKey: partition });
+  // The partition's entities, as positions in the collection (as LokiJS's own filters leave them).
+  const rows = [];
+  for (const doc of keys.get(partition)?.values() ?? []) {
+    const found = this.get(doc.$loki, true);
+    // A map out of step with the collection: answer from the whole table, as Azurite does.
+    if (!found || found[0] !== doc) return results;
+    rows.push(found[1]);
+  }
+  results.filteredrows = rows.sort((x, y) => x - y);
+  results.filterInitialized = true;
+  return results;
 };
 
 const queryTableEntities = Store.prototype.queryTableEntities;
@@ -90,7 +115,8 @@ Store.prototype.queryTableEntities = function queryFromPartition(context, accoun
   if (partition !== undefined) {
     try {
       const collection = this.getEntityCollection(account, table, context);
-      if (collection.binaryIndices?.PartitionKey) pinned = { collection, partition };
+      const keys = keysOf(collection);
+      if (keys) pinned = { collection, partition, keys };
     } catch {
       // No such table: Azurite answers that itself.
     }

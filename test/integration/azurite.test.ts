@@ -31,6 +31,21 @@ describe("Azurite's Table service with its lookups and partition queries indexed
     expect(await refused(client.getEntity("c", "x"))).toBe(404);
   });
 
+  it("finds every key exactly in a table whose keys mix numeric-looking and other strings (\"9\", \"09\", \"1e3\", \"1000\"…)", async () => {
+    const table = new TableClient(azure.local.settings.GRANTGUARD_TABLE_ENDPOINT!, "mixedkeys", createManagedIdentityCredential({ clientId: undefined, timeoutMs: 10_000 }));
+    await table.createTable();
+    const keys = ["2", "10", "1a", "9", "09", "1e3", "1000", "a", "-1", "0x10", " 7", "7"];
+    for (const pk of keys) await table.submitTransaction(keys.map((rk) => ["create", { partitionKey: pk, rowKey: rk, value: `${pk}|${rk}` }]));
+    for (const pk of keys) for (const rk of keys) expect((await table.getEntity<{ value: string }>(pk, rk)).value).toBe(`${pk}|${rk}`);
+    for (const pk of keys) {
+      const rows: string[] = [];
+      for await (const e of table.listEntities<{ value: string }>({ queryOptions: { filter: `PartitionKey eq '${pk}'` } })) rows.push(e.value);
+      expect(rows.sort()).toEqual(keys.map((rk) => `${pk}|${rk}`).sort());
+    }
+    expect(await refused(table.createEntity({ partitionKey: "09", rowKey: "1e3" }))).toBe(409);
+    expect(await refused(table.getEntity("9", "1000.0"))).toBe(404);
+  });
+
   it("refuses a second insert of a key pair, inside a transaction or not", async () => {
     await client.createEntity({ partitionKey: "p", rowKey: "r", n: 1 });
     expect(await refused(client.createEntity({ partitionKey: "p", rowKey: "r", n: 2 }))).toBe(409);
