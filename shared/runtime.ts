@@ -72,7 +72,7 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
     now,
   };
   const tokens = config.auth ? createTokenValidator(config.auth) : null;
-  const judge: JudgeDependencies = { ...services, policies: pack.policies, exemptions: pack.exemptions, revocation, now };
+  const judge: JudgeDependencies = { ...services, findings: services.eventFindings, policies: pack.policies, exemptions: pack.exemptions, revocation, now };
   const sweep = createSweepServices(config, credential, services.findings);
   // The outbox timer leaves an open sweep run's changes for the shard that closes the run (when the sweep can run here at all).
   const timerDispatch: DispatchDependencies = config.sweep.queueEndpoint && config.sweep.blobEndpoint ? { ...dispatch, findings: holdingOpenSweeps(services.findings, sweep.stores().runs, now) } : dispatch;
@@ -109,6 +109,8 @@ export async function createRuntime(env: NodeJS.ProcessEnv = process.env): Promi
       // The findings are stored with their pending alerts: a failed send here is retried by the timer.
       const written = outcome.status === "judged" ? [...outcome.open, ...outcome.resolved] : outcome.status === "rejected" ? [] : outcome.resolved;
       const alerts = await dispatchFindings(dispatch, written).catch((error: unknown) => ({ error: describeError(error) }));
+      // The commit's trail markers were being appended meanwhile: the invocation ends with them in the chain.
+      await services.settleTrail();
       return { ...outcome, alerts };
     },
     dispatchAlerts: () => dispatchAlerts(timerDispatch),

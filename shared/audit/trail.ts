@@ -92,3 +92,22 @@ export function createTrailDrain(chain: AuditChain, onError: (error: unknown) =>
     }
   };
 }
+
+/**
+ * A drain a store starts after its commit without waiting for it: the event path's invocation goes
+ * on (its alerts are sent) while the markers are appended, and awaits `settled()` before it ends,
+ * so the trail is current when the invocation is. A drain still running when an instance dies
+ * leaves its markers for the timer, as a failed one does.
+ */
+export function overlappingTrailDrain(drain: TrailDrain): { readonly drain: TrailDrain; settled(): Promise<void> } {
+  const running = new Set<Promise<void>>();
+  return {
+    drain: async (store, markers) => {
+      const started = drain(store, markers).finally(() => running.delete(started));
+      running.add(started);
+    },
+    settled: async () => {
+      await Promise.all([...running]);
+    },
+  };
+}

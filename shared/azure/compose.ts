@@ -18,7 +18,7 @@ import type { ActivityLogs } from "../facts/activity.js";
 import { createLogsClient, LogAnalyticsActivityLogs } from "./logs.js";
 import { createResourceGraphClient, ResourceGraphInventory, type TenantInventory } from "./resourceGraph.js";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { createTrailDrain, type AuditChain, type TrailMarkerStore } from "../audit/trail.js";
+import { createTrailDrain, overlappingTrailDrain, type AuditChain, type TrailMarkerStore } from "../audit/trail.js";
 import type { DigestSigner, DigestStore, PublicKeyResolver } from "../audit/digest.js";
 import { TableAuditChain } from "./auditTrailTable.js";
 import { BlobDigestStore } from "./auditTrailDigests.js";
@@ -58,6 +58,14 @@ export interface AzureServices {
   /** One finding's alert deliveries (its story). */
   readonly findingDeliveries: { listForFinding(findingId: string): Promise<Delivery[]> };
   readonly audit: AuditServices;
+  /**
+   * The findings store of the event path: its commits start their trail drains without waiting
+   * for them (`settleTrail` waits), so the trail's appends overlap the event's alerts instead of
+   * lengthening the judgement.
+   */
+  readonly eventFindings: FindingsStore;
+  /** Waits for every trail drain the event path's commits have started. */
+  settleTrail(): Promise<void>;
 }
 
 /** The audit trail: its chain, where its markers wait, and its digests (null when not configured). */
@@ -91,6 +99,7 @@ export function createAzureServices(config: Config, credential: TokenCredential)
   // A failed drain loses nothing (the markers stay for the timer): said in the log, never thrown into the change's flow.
   const trail = createTrailDrain(chain, (error) => console.warn(`audit trail: markers left for the timer to drain: ${error instanceof Error ? error.message : String(error)}`));
   const findings = new TableFindingsStore(table(config.findingsTable), { trail });
+  const eventTrail = overlappingTrailDrain(trail);
   const revocations = new TableRevocationStore(table(config.response.revocationsTable), { trail });
   const deliveries = new TableAlertDeliveries(table(config.response.alertsTable));
   return {
@@ -99,6 +108,8 @@ export function createAzureServices(config: Config, credential: TokenCredential)
     context: new ArmTenantContext(authorization, roleDefinitions, { scopeTtlMs: SCOPE_MEMO_MS, roleTtlMs: config.roleCacheTtlMs }),
     principals: new GraphPrincipals(createGraphClient(credential, config.graphEndpoint)),
     findings,
+    eventFindings: new TableFindingsStore(table(config.findingsTable), { trail: eventTrail.drain }),
+    settleTrail: () => eventTrail.settled(),
     findingsReader: findings,
     ledger: new TableEventLedger(table(config.eventsTable)),
     writer: new ArmRoleAssignmentWriter(authorization),
