@@ -361,7 +361,9 @@ export async function judgeShard(message: ShardMessage, plan: SweepPlan, reader:
         const partition = findingsPartition(a.scope);
         if (!isTenantScopePartition(partition)) continue;
         owned.add(partition);
-        above.set(partition, [...(above.get(partition) ?? []), a]);
+        const listed = above.get(partition);
+        if (listed) listed.push(a);
+        else above.set(partition, [a]);
       }
     }
     for (const [partition, assignments] of [...above].sort(([a], [b]) => a.localeCompare(b))) await judgePartition(partition, assignments);
