@@ -243,16 +243,7 @@ export async function sweepTenant(inventory: SweepInventory, deps: SweepDependen
 }
 
 /** What one partition's sweep adds to a run's counts. */
-export interface PartitionTally {
-  readonly assignments: number;
-  readonly subscriptions: number;
-  readonly findingWrites: number;
-  readonly opened: number;
-  readonly exempted: number;
-  readonly resolved: number;
-  readonly holding: number;
-  readonly evaluationErrors: number;
-}
+export type PartitionTally = Omit<SweepCounts, "partitions" | "principals"> & { readonly evaluationErrors: number };
 
 export const NO_TALLY: PartitionTally = { assignments: 0, subscriptions: 0, findingWrites: 0, opened: 0, exempted: 0, resolved: 0, holding: 0, evaluationErrors: 0 };
 

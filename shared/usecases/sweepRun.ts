@@ -9,7 +9,7 @@ import type { FindingsStore, PartitionRecord } from "../findings/store.js";
 import type { Principal, RoleAssignment, RoleDefinition } from "../model/access.js";
 import type { Exemption } from "../policy/exemptions.js";
 import type { Policy } from "../policy/policy.js";
-import { addCounts, subscriptionSubjectId, sweepPartition, tallyOf, type SweepInventory, type SweepSink } from "./sweep.js";
+import { addCounts, subscriptionSubjectId, sweepPartition, tallyOf, type SweepCounts, type SweepInventory, type SweepSink } from "./sweep.js";
 import { hierarchyOf, SliceContext, type PartitionPim, type TenantTree } from "./sweepSlice.js";
 
 // The live standing sweep, fanned out: a timer plans a run (one Resource Graph count per
@@ -92,18 +92,8 @@ export interface ShardQueue {
   send(messages: readonly ShardMessage[]): Promise<void>;
 }
 
-/** What one shard did. */
-export interface ShardCounts {
-  readonly partitions: number;
-  readonly assignments: number;
-  readonly subscriptions: number;
-  readonly principals: number;
-  readonly findingWrites: number;
-  readonly opened: number;
-  readonly resolved: number;
-  readonly holding: number;
-  readonly evaluationErrors: number;
-}
+/** What one shard did: a sweep's counts (exemptions not counted apart), with its evaluation errors counted. */
+export type ShardCounts = Omit<SweepCounts, "exempted"> & { readonly evaluationErrors: number };
 
 export const NO_COUNTS: ShardCounts = { partitions: 0, assignments: 0, subscriptions: 0, principals: 0, findingWrites: 0, opened: 0, resolved: 0, holding: 0, evaluationErrors: 0 };
 
